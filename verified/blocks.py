@@ -1,0 +1,114 @@
+"""Python blocks of a page: pytest-codeblocks' parser and directives, plus positions, `raises` and refusals."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+from pytest_codeblocks import extract_from_buffer
+
+from verified.errors import PageError
+from verified.source import Source
+
+RUN = "python"
+# Fences that look like Python but would be skipped by pytest-codeblocks: refused, never silently ignored.
+LOOKS_LIKE_PYTHON = re.compile(r"^(py|py3|python3|pycon|ipython|ipython3|\{.*python.*\})$")
+OWN_DIRECTIVE = re.compile(r"^<!--\s*verified:(?P<name>[\w-]+)\s*(?P<arg>.*?)\s*-->$")
+EXPECTED_OUTPUT = re.compile(r"^<!--[-\s]*pytest-codeblocks:expected-output(-ignore-whitespace)?[-\s]*-->$")
+
+
+@dataclass
+class Block:
+    line: int  # opening fence, expanded-text line number (1-based)
+    code: str
+    expected: str | None  # None: the block has no expected-output fence
+    ignore_whitespace: bool
+    raises: str | None  # exception class name the block must raise, from <!--verified:raises Name-->
+    end: int  # closing fence of the code, expanded line number
+    output_fence: tuple[int, int] | None  # opening and closing line of the expected-output fence, expanded numbers
+
+    @property
+    def first_code_line(self) -> int:
+        return self.line + 1
+
+
+def _fence_close(lines: list[str], opening: int) -> int:
+    """Expanded line number of the fence that closes the one opening at `opening` (1-based)."""
+    stripped = lines[opening - 1].lstrip()
+    ticks = len(stripped) - len(stripped.lstrip("`"))
+    for number in range(opening + 1, len(lines) + 1):
+        if lines[number - 1].lstrip().startswith("`" * ticks):
+            return number
+    raise ValueError("unclosed fence")
+
+
+def _next_nonblank(lines: list[str], after: int) -> int | None:
+    for number in range(after + 1, len(lines) + 1):
+        if lines[number - 1].strip():
+            return number
+    return None
+
+
+def _previous_nonblank(lines: list[str], before: int) -> int | None:
+    for number in range(before - 1, 0, -1):
+        if lines[number - 1].strip():
+            return number
+    return None
+
+
+def _refuse_directives(source: Source) -> None:
+    for number, line in enumerate(source.lines, start=1):
+        text = line.strip()
+        if re.match(r"^<!--[-\s]*pytest-codeblocks:(cont|skip|skipif|skipfile|importorskip|expect-exception|expect-error)", text):
+            raise PageError(source.display, source.origins[number - 1].line, f"{text} is not supported here: all blocks of a page already share one session, and nothing is skipped")
+        if re.match(r"^<!--[-\s]*pytest\.mark\.", text):
+            raise PageError(source.display, source.origins[number - 1].line, f"{text}: pytest marks on blocks are not supported; nothing is skipped or expected to fail")
+        own = OWN_DIRECTIVE.match(text)
+        if own and own.group("name") != "raises":
+            raise PageError(source.display, source.origins[number - 1].line, f"unknown directive {text}; the engine knows <!--verified:raises ExceptionName-->")
+
+
+def parse(source: Source) -> list[Block]:
+    _refuse_directives(source)
+    lines = source.lines
+    try:
+        found = extract_from_buffer(io.StringIO(source.expanded), max_num_lines=10**6)
+    except RuntimeError as error:
+        raise PageError(source.display, 1, f"pytest-codeblocks cannot parse this page: {error}") from None
+    blocks = []
+    for found_block in found:
+        info = (found_block.syntax or "").strip()
+        language = info.split()[0] if info else ""
+        where = source.origins[found_block.lineno - 1]
+        if LOOKS_LIKE_PYTHON.match(language):
+            raise PageError(where.path, where.line, f"```{info} is not run by the engine (nor by pytest-codeblocks); write ```python so it runs and its output is checked, or ```text if it is not Python to run")
+        if language != RUN:
+            continue
+        end = _fence_close(lines, found_block.lineno)
+        output_fence = None
+        marker = _next_nonblank(lines, end)
+        if found_block.expected_output is not None and marker and EXPECTED_OUTPUT.match(lines[marker - 1].strip()):
+            opening = _next_nonblank(lines, marker)
+            assert opening is not None
+            output_fence = (opening, _fence_close(lines, opening))
+        raises = None
+        directive = _previous_nonblank(lines, found_block.lineno)
+        if directive:
+            own = OWN_DIRECTIVE.match(lines[directive - 1].strip())
+            if own and own.group("name") == "raises":
+                raises = own.group("arg")
+                if not raises.isidentifier():
+                    raise PageError(where.path, source.origins[directive - 1].line, "<!--verified:raises ...--> needs one exception class name")
+        blocks.append(
+            Block(
+                line=found_block.lineno,
+                code=found_block.code,
+                expected=found_block.expected_output,
+                ignore_whitespace=found_block.expected_output_ignore_whitespace,
+                raises=raises,
+                end=end,
+                output_fence=output_fence,
+            )
+        )
+    return blocks

@@ -1,0 +1,51 @@
+"""Execution results per page under .cache/, keyed by everything that can change them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from verified.blocks import Block
+from verified.session import BlockRun
+from verified.versions import running_python, running_torch
+
+ENGINE_DIR = Path(__file__).parent
+
+
+def _engine_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(ENGINE_DIR.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+ENGINE_DIGEST = _engine_digest()
+
+
+def key(display: str, blocks: list[Block]) -> str:
+    """Code, includes (already expanded into the code), positions (tracebacks name lines), engine, torch, Python.
+
+    Not the prose and not the expected outputs: editing those re-checks the page but never re-runs it."""
+    digest = hashlib.sha256()
+    for part in (ENGINE_DIGEST, running_torch(), running_python(), display):
+        digest.update(part.encode() + b"\0")
+    for block in blocks:
+        digest.update(f"{block.line}\0{block.raises}\0{block.code}\0".encode())
+    return digest.hexdigest()
+
+
+def load(cache_dir: Path, page_key: str) -> list[BlockRun] | None:
+    path = cache_dir / "pages" / f"{page_key}.json"
+    if not path.is_file():
+        return None
+    return [BlockRun(**run) for run in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def store(cache_dir: Path, page_key: str, runs: list[BlockRun]) -> None:
+    folder = cache_dir / "pages"
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f"{page_key}.json.tmp"
+    temporary.write_text(json.dumps([asdict(run) for run in runs]), encoding="utf-8")
+    temporary.replace(folder / f"{page_key}.json")

@@ -1,0 +1,115 @@
+"""Run a page, compare every output, then report or fix: the one mode switch both front ends call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verified import blocks as block_parser
+from verified import cache, compare, fix, notebook, project, source
+from verified.blocks import Block
+from verified.errors import PageError
+from verified.session import BlockRun, PageSession
+
+
+@dataclass
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass
+class PageReport:
+    display: str
+    source: source.Source | None = None
+    blocks: list[Block] = field(default_factory=list)
+    runs: list[BlockRun] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    executed: bool = False  # False: results came from .cache/
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def text(self) -> str:
+        return "\n\n".join(str(problem) for problem in self.problems)
+
+
+def _execute(src: source.Source, blocks: list[Block]) -> list[BlockRun]:
+    session = PageSession(src)
+    runs = []
+    for block in blocks:
+        run = session.run(block)
+        runs.append(run)
+        if run.error and not block.raises:
+            break  # later blocks build on this one; the report says how many were not run
+    return runs
+
+
+def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], outputs_checked: bool) -> list[Problem]:
+    problems = []
+    for block, run in zip(blocks, runs):
+        origin = src.origins[block.line - 1]
+        where = f"{origin.path}:{origin.line}"
+        if run.error:
+            problems.append(Problem(origin.path, origin.line, f"the block raised an exception:\n{run.error}"))
+            continue
+        if not outputs_checked:
+            continue
+        if block.expected is None:
+            if run.output.strip():
+                problems.append(Problem(origin.path, origin.line, f"the block printed output but has no expected-output fence; `nox -s docs-update` adds it:\n{run.output}"))
+        elif not compare.matches(block.expected, run.output, block.ignore_whitespace):
+            problems.append(Problem(origin.path, origin.line, "the printed output differs from the expected-output fence:\n" + compare.diff(block.expected, run.output, where)))
+    not_run = len(blocks) - len(runs)
+    if not_run:
+        origin = src.origins[blocks[len(runs)].line - 1]
+        problems.append(Problem(origin.path, origin.line, f"{not_run} later block(s) on this page were not run because an earlier block failed"))
+    return problems
+
+
+def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> PageReport:
+    """Parse, run (or take from the cache), compare. Never raises for a page's own faults: they are problems."""
+    path = Path(path).resolve()
+    proj = project.for_path(path)
+    report = PageReport(display=proj.display(path))
+    try:
+        if path.suffix == ".py":
+            src, blocks = notebook.read(path, proj)
+        else:
+            src = source.read(path, proj, text)
+            blocks = block_parser.parse(src)
+    except PageError as error:
+        report.problems.append(Problem(error.path, error.line, error.message))
+        return report
+    report.source, report.blocks = src, blocks
+    page_key = cache.key(src.display, blocks)
+    runs = cache.load(proj.cache_dir, page_key) if use_cache else None
+    if runs is None:
+        runs = _execute(src, blocks)
+        report.executed = True
+        cache.store(proj.cache_dir, page_key, runs)
+    report.runs = runs
+    report.problems = _problems(src, blocks, runs, outputs_checked=path.suffix == ".md")
+    return report
+
+
+def update_page(path: Path, use_cache: bool = False) -> tuple[PageReport, bool]:
+    """Rewrite every expected-output fence of the page from a real run; returns whether the file changed."""
+    report = check_page(path, use_cache=use_cache)
+    if report.source is None or Path(path).suffix != ".md":
+        return report, False
+    new_text = fix.rewrite(report.source, report.blocks, report.runs)
+    changed = new_text != report.source.text
+    if changed:
+        Path(path).write_text(new_text, encoding="utf-8")
+        report = check_page(path, use_cache=True)
+    return report, changed

@@ -1,0 +1,125 @@
+"""markdown-katex, made offline, persistent and checkable: no npx probe, a cache under .cache/, errors at page lines."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown_katex import extension, wrapper
+
+from verified.source import Source
+
+
+@dataclass
+class Stats:
+    rendered: int = 0
+    cached: int = 0
+
+
+stats = Stats()
+_original_write = wrapper._write_tex2html
+
+
+def configure(cache_dir: Path) -> None:
+    """Patch markdown-katex once per process; its syntax, options and HTML stay exactly as they are."""
+    wrapper.CACHE_DIR = cache_dir / "katex"
+    wrapper.CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    # Upstream issue #22: the `npx --no-install katex` probe is never cached and costs ~1 s per formula.
+    wrapper.get_bin_cmd = lambda: [str(wrapper._get_pkg_bin_path())]
+    # The render cache is ours to keep, not a temp folder emptied after 24 hours.
+    wrapper._cleanup_cache_dir = lambda: None
+    # Key on the binary's name (KaTeX version), not on the virtualenv it happens to live in.
+    wrapper._cmd_digest = _cmd_digest
+    wrapper._write_tex2html = _counting_write
+
+
+def _cmd_digest(tex: str, cmd_parts: list[str]) -> str:
+    digest = hashlib.sha256(tex.encode("utf-8"))
+    for part in [Path(cmd_parts[0]).name, *cmd_parts[1:]]:
+        digest.update(part.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _counting_write(cmd_parts, tex, tmp_output_file):  # type: ignore[no-untyped-def]
+    stats.rendered += 1
+    return _original_write(cmd_parts, tex, tmp_output_file)
+
+
+@dataclass
+class Formula:
+    line: int  # expanded line number of the formula (first line of a ```math fence)
+    tex: str
+    display: bool
+
+
+def find(src_lines: list[str]) -> list[Formula]:
+    """The formulas markdown-katex will render, found the way its preprocessor finds them, with their lines."""
+    formulas = []
+    fence_close: str | None = None
+    math_start = 0
+    math_lines: list[str] = []
+    for number, line in enumerate(src_lines, start=1):
+        if math_lines:
+            math_lines.append(line)
+            if line.rstrip() == fence_close:
+                block = "\n".join(part[len(math_lines[0]) - len(math_lines[0].lstrip()) :] for part in math_lines).rstrip()
+                formulas.append(Formula(math_start, block, display=True))
+                math_lines = []
+            continue
+        if fence_close is not None:
+            if line.rstrip() == fence_close:
+                fence_close = None
+            continue
+        math_match = extension.BLOCK_START_RE.match(line)
+        fence_match = extension.FENCE_RE.match(line)
+        if math_match:
+            math_start, math_lines = number, [line]
+            fence_close = math_match.group(1) + math_match.group(2)
+        elif fence_match:
+            fence_close = fence_match.group(1) + fence_match.group(2)
+        else:
+            formulas.extend(Formula(number, item.inline_text, display=False) for item in extension.iter_inline_katex(line))
+    return formulas
+
+
+def render(formula: Formula, options: dict) -> str:
+    """Exactly the call markdown-katex's preprocessor makes, so the HTML lands in the shared cache."""
+    before = stats.rendered
+    html = extension.md_block2html(formula.tex, dict(options)) if formula.display else extension.md_inline2html(formula.tex, dict(options))
+    if stats.rendered == before:
+        stats.cached += 1
+    return html
+
+
+HEADING = re.compile(r"^#{1,6}\s")
+
+
+def check(src: Source, options: dict) -> list[tuple[int, str]]:
+    """Render every formula of the page; return (expanded line, message) for each that fails or garbles a heading."""
+    problems = []
+    for formula in find(src.lines):
+        if not formula.display and HEADING.match(src.lines[formula.line - 1]):
+            problems.append((formula.line, f"inline math {formula.tex} in a heading garbles the table of contents and the heading's id; write the symbol in Unicode there"))
+            continue
+        try:
+            render(formula, options)
+        except wrapper.KatexError as error:
+            message = str(error).strip().splitlines()
+            problems.append((formula.line, "bad LaTeX: " + " ".join(line.strip() for line in message[-3:])))
+    return problems
+
+
+def neutralise(src_lines: list[str], bad_lines: set[int]) -> list[str]:
+    """Turn the formulas on `bad_lines` into code, so the build goes on and every bad formula is reported."""
+    lines = list(src_lines)
+    for number in bad_lines:
+        line = lines[number - 1]
+        if extension.BLOCK_START_RE.match(line):
+            lines[number - 1] = line.replace("math", "text", 1)
+        else:
+            for item in reversed(list(extension.iter_inline_katex(line))):
+                line = line[: item.start] + item.inline_text[1:-1] + line[item.end :]
+            lines[number - 1] = line
+    return lines

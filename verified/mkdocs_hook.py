@@ -1,0 +1,92 @@
+"""Front end 1: the mkdocs hook. Runs and checks every page as it is built; strict turns problems into failure."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+from verified import engine, katex, notebook_math, project, render, versions
+
+log = logging.getLogger("mkdocs.verified")
+
+_figures: dict[Path, str] = {}
+_counts = {"pages": 0, "executed": 0, "notebooks": 0, "notebooks_executed": 0}
+_katex_options: dict = {}
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    root = Path(config.config_file_path).resolve().parent
+    mismatch = versions.mismatch(root)
+    if mismatch:
+        raise PluginError(mismatch)
+    katex.configure(project.load(root).cache_dir)
+    for entry in config.markdown_extensions:
+        if entry == "markdown_katex":
+            _katex_options.update(config.mdx_configs.get("markdown_katex", {}))
+    if "mkdocs-jupyter" in config.plugins:
+        jupyter = config.plugins["mkdocs-jupyter"]
+        # Its own cache key ignores the environment: a torch upgrade must not serve stale notebook output.
+        jupyter.config["cache_dir"] = str(root / ".cache" / "mkdocs-jupyter" / f"torch-{versions.running_torch()}")
+        notebook_math.count_executions(_counts)
+    return config
+
+
+def on_pre_build(config: MkDocsConfig) -> None:
+    _figures.clear()
+    _counts.update(pages=0, executed=0, notebooks=0, notebooks_executed=0)
+    katex.stats.rendered = katex.stats.cached = 0
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if page.file.src_uri.endswith(".py"):
+        return markdown  # a notebook: mkdocs-jupyter executes and renders it
+    path = Path(page.file.abs_src_path)
+    report = engine.check_page(path)
+    _counts["pages"] += 1
+    _counts["executed"] += report.executed
+    if report.source is None:  # the page could not be read at all: show why, and fail under strict
+        for problem in report.problems:
+            log.warning(str(problem))
+        return markdown + "\n" + "\n".join(render._problem_box(report.text())) + "\n"
+    src = report.source
+    front_matter = len(src.text.splitlines()) - len(markdown.splitlines()) if src.text != markdown else 0
+    math_problems: dict[int, list[str]] = {}
+    for line, message in katex.check(src, _katex_options):
+        origin = src.origins[line - 1]
+        report.problems.append(engine.Problem(origin.path, origin.line, message))
+        math_problems.setdefault(line, []).append(f"{origin.path}:{origin.line}: {message}")
+    if math_problems:
+        # A formula KaTeX rejects would abort the build with no line number: show it as code, with the message below.
+        src.lines = katex.neutralise(src.lines, set(math_problems))
+    for problem in report.problems:
+        log.warning(str(problem))
+    text, figures = render.page_markdown(report, Path(page.file.src_uri).stem, front_matter, math_problems)
+    destination = Path(page.file.abs_dest_path).parent
+    for figure in figures:
+        _figures[destination / figure.name] = figure.svg
+    return text
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if page.file.src_uri.endswith(".py"):
+        html = notebook_math.render(html, _katex_options, page.file.src_uri, log)
+    stamp = f"Every output on this page was produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}."
+    return html + f'\n<p class="verified-stamp">{stamp}</p>\n'
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    for path, svg in _figures.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(svg, encoding="utf-8")
+    log.info(
+        "verified: %d pages checked (%d executed, %d from cache); %d notebooks (%d executed, %d from cache); "
+        "%d formulas rendered anew",
+        _counts["pages"], _counts["executed"], _counts["pages"] - _counts["executed"],
+        _counts["notebooks"], _counts["notebooks_executed"], _counts["notebooks"] - _counts["notebooks_executed"],
+        katex.stats.rendered,
+    )

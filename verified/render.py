@@ -1,0 +1,54 @@
+"""The Markdown a page becomes on the site: includes expanded, figures placed, problems shown where they happen."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from verified.engine import PageReport
+
+
+@dataclass
+class Figure:
+    name: str  # file name, written next to the page's index.html
+    svg: str
+
+
+def _problem_box(message: str) -> list[str]:
+    """A visible admonition, so `mkdocs serve` shows a drifted output on the page itself."""
+    body = html.escape(message)
+    return ['', '!!! failure "Verification failed"', "", "    <pre><code>" + body.replace("\n", "\n    ") + "</code></pre>", ""]
+
+
+def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems: dict[int, list[str]]) -> tuple[str, list[Figure]]:
+    """`skip_lines`: front-matter lines mkdocs already removed. `extra_problems`: expanded line -> messages."""
+    assert report.source is not None
+    src = report.source
+    after: dict[int, list[str]] = {}
+    figures: list[Figure] = []
+    by_line: dict[tuple[str, int], list[str]] = {}
+    for problem in report.problems:
+        by_line.setdefault((problem.path, problem.line), []).append(str(problem))
+    for block, run in zip(report.blocks, report.runs):
+        anchor = block.output_fence[1] if block.output_fence else block.end
+        for svg in run.figures:
+            figure = Figure(f"{stem}-figure-{len(figures) + 1}.svg", svg)
+            figures.append(figure)
+            after.setdefault(anchor, []).extend(["", f'<figure class="verified-figure"><img src="{figure.name}" alt="Figure drawn by the code above"></figure>', ""])
+    for block in report.blocks:
+        origin = src.origins[block.line - 1]
+        for message in by_line.pop((origin.path, origin.line), []):
+            anchor = block.output_fence[1] if block.output_fence else block.end
+            after.setdefault(anchor, []).extend(_problem_box(message))
+    for line, messages in extra_problems.items():
+        for message in messages:
+            after.setdefault(line, []).extend(_problem_box(message))
+    leftover = [message for messages in by_line.values() for message in messages]
+    out: list[str] = []
+    if leftover:
+        out.extend(_problem_box("\n\n".join(leftover)))
+    for number, line in enumerate(src.lines, start=1):
+        if number > skip_lines:
+            out.append(line)
+        out.extend(after.get(number, []))
+    return "\n".join(out) + "\n", figures

@@ -1,0 +1,120 @@
+"""A page session: one namespace for all blocks of a page, reset global state, captured stdout and figures."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import linecache
+import os
+import random
+import sys
+import traceback
+from dataclasses import dataclass, field
+
+from verified.blocks import Block
+from verified.source import Source
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@dataclass
+class BlockRun:
+    output: str
+    error: str | None = None  # formatted traceback at Markdown lines, for an unexpected exception
+    figures: list[str] = field(default_factory=list)  # SVG text of each figure the block drew
+
+
+def reset_global_state() -> None:
+    """Same clean start for every page, so pages cannot leak into each other and run order does not matter."""
+    import numpy
+    import torch
+
+    random.seed(0)
+    numpy.random.seed(0)
+    numpy.set_printoptions(**_NUMPY_PRINT_DEFAULTS)
+    torch.manual_seed(0)
+    torch.set_default_dtype(torch.float32)
+    torch.set_printoptions(profile="default", sci_mode=None)
+    torch.set_grad_enabled(True)
+    torch.autograd.set_detect_anomaly(False)
+    torch.use_deterministic_algorithms(False)
+    # One thread: float reductions then sum in the same order on every machine.
+    torch.set_num_threads(1)
+    if "matplotlib" in sys.modules:
+        _reset_matplotlib()
+
+
+def _reset_matplotlib() -> None:
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    matplotlib.rcdefaults()
+
+
+def _numpy_print_defaults() -> dict:
+    import numpy
+
+    return numpy.get_printoptions()
+
+
+_NUMPY_PRINT_DEFAULTS = _numpy_print_defaults()
+
+
+def _take_figures() -> list[str]:
+    if "matplotlib.pyplot" not in sys.modules:
+        return []
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    svgs = []
+    for number in plt.get_fignums():
+        figure = plt.figure(number)
+        buffer = io.StringIO()
+        # Same figure, same bytes: fixed SVG ids and no timestamp.
+        with matplotlib.rc_context({"svg.hashsalt": "verified"}):
+            figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        svgs.append(buffer.getvalue())
+        plt.close(figure)
+    return svgs
+
+
+class PageSession:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.filename = f"<page {source.display}>"
+        self.namespace: dict[str, object] = {"__name__": "__main__"}
+        # Tracebacks and inspect.getsource see the expanded page, line for line.
+        linecache.cache[self.filename] = (len(source.expanded), None, source.expanded.splitlines(True), self.filename)
+        reset_global_state()
+
+    def run(self, block: Block) -> BlockRun:
+        padded = "\n" * block.line + block.code  # line numbers of the code object = expanded page lines
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
+            try:
+                exec(compile(padded, self.filename, "exec"), self.namespace)
+            except BaseException as error:  # noqa: BLE001 - a page's exception is a result, reported with its lines
+                if isinstance(error, KeyboardInterrupt):
+                    raise
+                if block.raises and type(error).__name__ == block.raises:
+                    return BlockRun(stdout.getvalue() + "".join(traceback.format_exception_only(error)), figures=_take_figures())
+                return BlockRun(stdout.getvalue(), error=self.format_traceback(error), figures=_take_figures())
+        run = BlockRun(stdout.getvalue(), figures=_take_figures())
+        if block.raises:
+            run.error = f"expected the block to raise {block.raises}, but it raised nothing"
+        return run
+
+    def format_traceback(self, error: BaseException) -> str:
+        """The traceback from the first page frame on, each page frame named by its Markdown (or snippet) line."""
+        summary = traceback.TracebackException.from_exception(error)
+        frames = list(summary.stack)
+        first = next((i for i, frame in enumerate(frames) if frame.filename == self.filename), 0)
+        mapped = []
+        for frame in frames[first:]:
+            if frame.filename == self.filename and frame.lineno:
+                origin = self.source.origins[frame.lineno - 1]
+                frame = traceback.FrameSummary(origin.path, origin.line, frame.name, line=self.source.lines[frame.lineno - 1])
+            mapped.append(frame)
+        summary.stack = traceback.StackSummary.from_list(mapped)
+        return "".join(summary.format())
