@@ -10,11 +10,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from verified import engine, katex, notebook_math, project, render, versions
+from verified import engine, katex, notebook_page, project, render, versions
 
 log = logging.getLogger("mkdocs.verified")
 
-_figures: dict[Path, str] = {}
+_figures: dict[Path, str] = {}  # generated files to write into site/: figures of pages
+_stylesheets: dict[str, str] = {}  # and the notebooks' shared stylesheet
 _counts = {"pages": 0, "executed": 0, "notebooks": 0, "notebooks_executed": 0}
 _katex_options: dict = {}
 
@@ -32,12 +33,13 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         jupyter = config.plugins["mkdocs-jupyter"]
         # Its own cache key ignores the environment: a torch upgrade must not serve stale notebook output.
         jupyter.config["cache_dir"] = str(root / ".cache" / "mkdocs-jupyter" / f"torch-{versions.running_torch()}")
-        notebook_math.count_executions(_counts)
+        notebook_page.count_executions(_counts)
     return config
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
     _figures.clear()
+    _stylesheets.clear()
     _counts.update(pages=0, executed=0, notebooks=0, notebooks_executed=0)
     katex.stats.rendered = katex.stats.cached = 0
 
@@ -74,12 +76,20 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if page.file.src_uri.endswith(".py"):
-        html = notebook_math.render(html, _katex_options, page.file.src_uri, log)
+        _counts["notebooks"] += 1
+        html = notebook_page.render(html, _katex_options, page.file.src_uri, log)
+        html = notebook_page.rewrite_links(html, page, files, log)
+        html = notebook_page.share_styles(html, page, _stylesheets)
+        notebook = Path(page.file.abs_dest_path).parent / (Path(page.file.src_uri).stem + ".ipynb")
+        _figures[notebook] = notebook_page.as_ipynb(page.file.abs_src_path)
+        page.nb_url = notebook.name  # type: ignore[attr-defined]  # the download button in overrides/main.html
     stamp = f"Every output on this page was produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}."
     return html + f'\n<p class="verified-stamp">{stamp}</p>\n'
 
 
 def on_post_build(config: MkDocsConfig) -> None:
+    for name, css in _stylesheets.items():
+        _figures[Path(config.site_dir) / name] = css
     for path, svg in _figures.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(svg, encoding="utf-8")

@@ -1,0 +1,8 @@
+"""Tests import the formula twins as `snippets.<name>`, the same files the pages include."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))

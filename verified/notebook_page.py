@@ -1,0 +1,109 @@
+"""Notebook pages from mkdocs-jupyter, made like the rest: KaTeX math, real links, no CDN script, shared CSS."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html as html_lib
+import logging
+import posixpath
+import re
+
+from mkdocs_jupyter import plugin as jupyter_plugin
+
+from verified import katex
+
+
+def count_executions(counts: dict[str, int]) -> None:
+    convert = jupyter_plugin.convert
+    if getattr(convert.nb2html, "_verified", False):
+        return
+    original = convert.nb2html
+
+    @functools.wraps(original)
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        counts["notebooks_executed"] += 1
+        return original(*args, **kwargs)
+
+    counted._verified = True  # type: ignore[attr-defined]
+    convert.nb2html = counted
+
+
+MATHJAX = re.compile(r'<script src="">\s*</script>\s*<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">.*?</script>', re.DOTALL)
+MARKDOWN_CELL = re.compile(r'(<div class="[^"]*jp-RenderedMarkdown[^"]*"[^>]*>)(.*?)(</div>)', re.DOTALL)
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$")
+
+
+def render(html: str, options: dict, where: str, log: logging.Logger) -> str:
+    """Math in Markdown cells, rendered at build by markdown-katex's own renderer; MathJax (with its empty URL) removed."""
+    html, removed = MATHJAX.subn("", html)
+    if not removed and "MathJax" in html:
+        log.warning("%s: mkdocs-jupyter's MathJax block changed shape; math would be left to a script", where)
+
+    def tex(match: re.Match[str], display: bool) -> str:
+        source = html_lib.unescape(match.group(1)).strip()
+        formula = katex.Formula(0, f"```math\n{source}\n```" if display else f"$`{source}`$", display)
+        try:
+            return katex.render(formula, options)
+        except katex.wrapper.KatexError as error:
+            log.warning("%s: bad LaTeX in a Markdown cell: %s", where, " ".join(str(error).split()[-12:]))
+            return match.group(0)
+
+    def cell(match: re.Match[str]) -> str:
+        body = DISPLAY_MATH.sub(lambda m: tex(m, True), match.group(2))
+        body = INLINE_MATH.sub(lambda m: tex(m, False), body)
+        return match.group(1) + body + match.group(3)
+
+    return MARKDOWN_CELL.sub(cell, html)
+
+
+LINK = re.compile(r'href="(?!https?:|#|mailto:)([^"#]+\.(?:md|py))(#[^"]*)?"')
+
+
+def rewrite_links(html: str, page, files, log: logging.Logger) -> str:  # type: ignore[no-untyped-def]
+    """Links to other pages written as `../x/y.md`, resolved like mkdocs does for Markdown pages; a missing one warns."""
+    from mkdocs.utils import get_relative_url
+
+    folder = posixpath.dirname(page.file.src_uri)
+
+    def resolve(match: re.Match[str]) -> str:
+        target = posixpath.normpath(posixpath.join(folder, match.group(1)))
+        file = files.get_file_from_path(target)
+        if file is None:
+            log.warning("%s: link to %s, which is not a page of the site", page.file.src_uri, match.group(1))
+            return match.group(0)
+        return f'href="{get_relative_url(file.url, page.file.url)}{match.group(2) or ""}"'
+
+    return LINK.sub(resolve, html)
+
+
+MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*?cdnjs\.cloudflare\.com.*?</script>', re.DOTALL)
+STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
+WRAPPER = '<div class="jupyter-wrapper">'
+
+
+def share_styles(html: str, page, stylesheets: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+    """Drop the Mermaid loader (it imports from a CDN) and move the ~600 KB of inlined Jupyter CSS into one shared file."""
+    from mkdocs.utils import get_relative_url
+
+    html = MERMAID.sub("", html)
+    head, wrapper, body = html.partition(WRAPPER)
+    if not wrapper:
+        return html
+    css = "\n".join(STYLE.findall(head))
+    name = f"assets/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+    stylesheets[name] = css
+    head = STYLE.sub("", head)
+    link = f'<link rel="stylesheet" href="{get_relative_url(name, page.file.url)}">'
+    return link + head + wrapper + body
+
+
+def as_ipynb(path: str) -> str:
+    """The walkthrough as a notebook to download, with stable cell ids: same source, same bytes."""
+    import jupytext
+
+    notebook = jupytext.read(path, fmt="py:percent")
+    for number, cell in enumerate(notebook.cells, start=1):
+        cell["id"] = f"cell-{number}"
+    return jupytext.writes(notebook, fmt="ipynb")
