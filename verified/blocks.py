@@ -111,4 +111,15 @@ def parse(source: Source) -> list[Block]:
                 output_fence=output_fence,
             )
         )
+    _refuse_orphan_raises(source, blocks)
     return blocks
+
+
+def _refuse_orphan_raises(source: Source, blocks: list[Block]) -> None:
+    """A `raises` directive that no python block follows would otherwise be silently ignored."""
+    attached = {_previous_nonblank(source.lines, block.line) for block in blocks if block.raises}
+    for number, line in enumerate(source.lines, start=1):
+        own = OWN_DIRECTIVE.match(line.strip())
+        if own and number not in attached:
+            origin = source.origins[number - 1]
+            raise PageError(origin.path, origin.line, f"{line.strip()} is not directly followed by a ```python block")

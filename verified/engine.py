@@ -68,7 +68,8 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
             if run.output.strip():
                 problems.append(Problem(origin.path, origin.line, f"the block printed output but has no expected-output fence; `nox -s docs-update` adds it:\n{run.output}"))
         elif not compare.matches(block.expected, run.output, block.ignore_whitespace):
-            problems.append(Problem(origin.path, origin.line, "the printed output differs from the expected-output fence:\n" + compare.diff(block.expected, run.output, where)))
+            fence = src.where(block.output_fence[0]) if block.output_fence else where
+            problems.append(Problem(origin.path, origin.line, "the printed output differs from the expected-output fence:\n" + compare.diff(block.expected, run.output, fence)))
     not_run = len(blocks) - len(runs)
     if not_run:
         origin = src.origins[blocks[len(runs)].line - 1]

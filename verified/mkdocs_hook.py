@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import sys
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -20,8 +22,30 @@ _counts = {"pages": 0, "executed": 0, "notebooks": 0, "notebooks_executed": 0}
 _katex_options: dict = {}
 
 
+class _LinkLineFilter(logging.Filter):
+    """mkdocs reports a broken link or anchor without a line; add `docs/page.md:LINE:` in front of its message."""
+
+    PATTERN = re.compile(r"^Doc file '(?P<page>[^']+)' contains a link '(?P<link>[^']+)'")
+
+    def __init__(self, docs_dir: Path, root: Path) -> None:
+        super().__init__()
+        self.docs_dir, self.root = docs_dir, root
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        match = self.PATTERN.match(record.getMessage())
+        if match:
+            path = self.docs_dir / match.group("page")
+            lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+            line = next((n for n, text in enumerate(lines, start=1) if f"({match.group('link')}" in text or f"]: {match.group('link')}" in text), 1)
+            record.msg, record.args = f"{path.relative_to(self.root).as_posix()}:{line}: {record.getMessage()}", ()
+        return True
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     root = Path(config.config_file_path).resolve().parent
+    pages_log = logging.getLogger("mkdocs.structure.pages")
+    pages_log.filters = [f for f in pages_log.filters if not isinstance(f, _LinkLineFilter)]
+    pages_log.addFilter(_LinkLineFilter(Path(config.docs_dir).resolve(), root))
     mismatch = versions.mismatch(root)
     if mismatch:
         raise PluginError(mismatch)
@@ -95,8 +119,9 @@ def on_post_build(config: MkDocsConfig) -> None:
         path.write_text(svg, encoding="utf-8")
     log.info(
         "verified: %d pages checked (%d executed, %d from cache); %d notebooks (%d executed, %d from cache); "
-        "%d formulas rendered anew",
+        "%d formulas rendered anew; torch %s",
         _counts["pages"], _counts["executed"], _counts["pages"] - _counts["executed"],
         _counts["notebooks"], _counts["notebooks_executed"], _counts["notebooks"] - _counts["notebooks_executed"],
         katex.stats.rendered,
+        "imported" if "torch" in sys.modules else "not imported",
     )

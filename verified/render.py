@@ -43,11 +43,18 @@ def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems
     for line, messages in extra_problems.items():
         for message in messages:
             after.setdefault(line, []).extend(_problem_box(message))
+    lines = list(src.lines)
+    for block in report.blocks:
+        if block.output_fence:
+            # The reader sees which fence is output: a titled code block, distinct from the code above it.
+            opening = block.output_fence[0] - 1
+            if "title=" not in lines[opening]:
+                lines[opening] = lines[opening].rstrip() + ' title="Output"'
     leftover = [message for messages in by_line.values() for message in messages]
     out: list[str] = []
     if leftover:
         out.extend(_problem_box("\n\n".join(leftover)))
-    for number, line in enumerate(src.lines, start=1):
+    for number, line in enumerate(lines, start=1):
         if number > skip_lines:
             out.append(line)
         out.extend(after.get(number, []))

@@ -58,7 +58,7 @@ def read(path: Path, project: Project, text: str | None = None) -> Source:
             continue
         if not match.group("inline_marker"):
             raise PageError(display, number, 'block-form `--8<--` includes are not supported; write one `--8<-- "path"` line per file')
-        snippets.seen.clear()
+        snippets.seen, snippets.bases, snippets.failed = set(), None, set()  # what SnippetPreprocessor.run sets up
         try:
             expanded = snippets.parse_snippets([line])
         except SnippetMissingError as error:

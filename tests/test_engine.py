@@ -1,0 +1,214 @@
+"""The engine on bad and good input: every failure names the file and line, nothing is skipped silently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import make_project, page
+from verified import engine, project, versions
+
+GOOD = page(
+    """
+    # Good
+
+    ~~~python
+    import torch
+    x = torch.tensor([1.0, 2.0])
+    print(x * 2)
+    ~~~
+
+    <!--pytest-codeblocks:expected-output-->
+
+    ~~~text
+    tensor([2., 4.])
+    ~~~
+
+    Prose between blocks.
+
+    ~~~python
+    y = x + 1
+    print(y)
+    ~~~
+
+    <!--pytest-codeblocks:expected-output-->
+
+    ~~~text
+    tensor([2., 3.])
+    ~~~
+    """
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_project_cache():
+    project.load.cache_clear()
+    yield
+    project.load.cache_clear()
+
+
+def write(tmp_path: Path, name: str, text: str, snippets: dict[str, str] | None = None) -> Path:
+    make_project(tmp_path, {name: text}, snippets)
+    return tmp_path / "docs" / name
+
+
+def test_good_page_passes_and_shares_one_session(tmp_path):
+    report = engine.check_page(write(tmp_path, "good.md", GOOD), use_cache=False)
+    assert report.ok, report.text()
+    assert [run.output for run in report.runs] == ["tensor([2., 4.])\n", "tensor([2., 3.])\n"]
+
+
+def test_changed_digit_fails_with_line_and_unified_diff(tmp_path):
+    path = write(tmp_path, "drift.md", GOOD.replace("tensor([2., 3.])", "tensor([2., 7.])"))
+    report = engine.check_page(path, use_cache=False)
+    assert not report.ok
+    message = report.text()
+    assert message.startswith("docs/drift.md:17: the printed output differs")
+    assert "--- expected (docs/drift.md:24)\n+++ actual (this run)" in message
+    assert "-tensor([2., 7.])\n+tensor([2., 3.])" in message
+
+
+def test_update_restores_the_output_and_touches_nothing_else(tmp_path):
+    path = write(tmp_path, "drift.md", GOOD.replace("tensor([2., 3.])", "tensor([2., 7.])"))
+    report, changed = engine.update_page(path)
+    assert changed and report.ok
+    assert path.read_text(encoding="utf-8") == GOOD
+    report, changed = engine.update_page(path)
+    assert not changed
+
+
+def test_update_adds_a_fence_under_a_block_that_prints_without_one(tmp_path):
+    text = page("# P", "~~~python\nprint('hello')\n~~~", "After.")
+    path = write(tmp_path, "new.md", text)
+    report = engine.check_page(path, use_cache=False)
+    assert "printed output but has no expected-output fence" in report.text()
+    assert report.problems[0].where == "docs/new.md:3"
+    engine.update_page(path)
+    assert path.read_text(encoding="utf-8") == page(
+        "# P", "~~~python\nprint('hello')\n~~~", "<!--pytest-codeblocks:expected-output-->", "~~~text\nhello\n~~~", "After."
+    )
+
+
+def test_raising_block_points_at_the_markdown_line_and_stops_the_page(tmp_path):
+    text = page(
+        "# Raise",
+        "Some prose.",
+        "~~~python\nimport torch\nx = torch.ones(2)\nx @ torch.ones(3)\n~~~",
+        "~~~python\nprint('never runs')\n~~~",
+    )
+    report = engine.check_page(write(tmp_path, "raise.md", text), use_cache=False)
+    message = report.text()
+    assert message.startswith("docs/raise.md:5: the block raised an exception:")
+    assert 'File "docs/raise.md", line 8, in <module>\n    x @ torch.ones(3)' in message
+    assert "RuntimeError" in message
+    assert "docs/raise.md:11: 1 later block(s) on this page were not run" in message
+
+
+def test_expected_exception_is_checked_output(tmp_path):
+    text = page(
+        "# Expect",
+        "<!--verified:raises ZeroDivisionError-->",
+        "~~~python\nprint('before')\n1 / 0\n~~~",
+        "<!--pytest-codeblocks:expected-output-->",
+        "~~~text\nbefore\nZeroDivisionError: division by zero\n~~~",
+    )
+    assert engine.check_page(write(tmp_path, "expect.md", text), use_cache=False).ok
+    text_no_raise = text.replace("1 / 0", "1 / 1")
+    report = engine.check_page(write(tmp_path, "expect.md", text_no_raise), use_cache=False)
+    assert "expected the block to raise ZeroDivisionError, but it raised nothing" in report.text()
+
+
+def test_orphan_raises_directive_is_refused(tmp_path):
+    text = page("# Orphan", "<!--verified:raises ValueError-->", "Prose, not a block.")
+    report = engine.check_page(write(tmp_path, "orphan.md", text), use_cache=False)
+    assert report.text().startswith("docs/orphan.md:3: <!--verified:raises ValueError--> is not directly followed")
+
+
+@pytest.mark.parametrize("fence", ["py", "python3", "pycon", "{.python}"])
+def test_python_fence_the_engine_would_not_run_is_refused(tmp_path, fence):
+    text = page("# Fence", f"~~~{fence}\nprint(1)\n~~~")
+    report = engine.check_page(write(tmp_path, "fence.md", text), use_cache=False)
+    assert report.text().startswith(f"docs/fence.md:3: ```{fence} is not run by the engine")
+
+
+@pytest.mark.parametrize("directive", ["<!--pytest-codeblocks:cont-->", "<!--pytest-codeblocks:skip-->", "<!--pytest.mark.skip-->"])
+def test_directives_that_skip_or_chain_are_refused(tmp_path, directive):
+    text = page("# Skip", "~~~python\nx = 1\n~~~", directive, "~~~python\nprint(x)\n~~~")
+    report = engine.check_page(write(tmp_path, "skip.md", text), use_cache=False)
+    assert report.text().startswith(f"docs/skip.md:7: {directive}")
+
+
+def test_variables_do_not_leak_between_pages(tmp_path):
+    make_project(tmp_path, {"a.md": page("# A", "~~~python\nshared = 1\n~~~"), "b.md": page("# B", "~~~python\nprint(shared)\n~~~")})
+    assert engine.check_page(tmp_path / "docs" / "a.md", use_cache=False).ok
+    message = engine.check_page(tmp_path / "docs" / "b.md", use_cache=False).text()
+    assert "NameError: name 'shared' is not defined" in message
+    assert 'File "docs/b.md", line 4, in <module>' in message
+
+
+def test_global_torch_state_does_not_leak_between_pages(tmp_path):
+    changer = page(
+        "# Changer",
+        "~~~python\nimport torch\ntorch.set_default_dtype(torch.float64)\ntorch.set_printoptions(precision=10)\n"
+        "torch.manual_seed(1234)\ntorch.set_grad_enabled(False)\n~~~",
+    )
+    reader = page(
+        "# Reader",
+        "~~~python\nimport torch\nprint(torch.get_default_dtype(), torch.is_grad_enabled(), torch.rand(2), torch.tensor(1 / 3))\n~~~",
+    )
+    make_project(tmp_path, {"changer.md": changer, "reader.md": reader})
+    before = engine.check_page(tmp_path / "docs" / "reader.md", use_cache=False).runs[0].output
+    assert engine.check_page(tmp_path / "docs" / "changer.md", use_cache=False).ok
+    after = engine.check_page(tmp_path / "docs" / "reader.md", use_cache=False).runs[0].output
+    assert before == after == "torch.float32 True tensor([0.4963, 0.7682]) tensor(0.3333)\n"
+
+
+def test_include_runs_the_file_and_tracebacks_name_the_snippet(tmp_path):
+    snippet = "def twin(x):\n    return x * 2\n\n\ndef broken():\n    return 1 / 0\n"
+    text = page("# Inc", '~~~python\n--8<-- "snippets/twin.py"\nprint(twin(21))\nbroken()\n~~~')
+    report = engine.check_page(write(tmp_path, "inc.md", text, {"twin.py": snippet}), use_cache=False)
+    assert report.runs[0].output == "42\n"
+    assert 'File "docs/inc.md", line 6, in <module>\n    broken()' in report.text()
+    assert 'File "snippets/twin.py", line 6, in broken\n    return 1 / 0' in report.text()
+
+
+def test_missing_include_names_page_and_line(tmp_path):
+    text = page("# Missing", "Prose.", '~~~python\n--8<-- "snippets/nope.py"\n~~~')
+    report = engine.check_page(write(tmp_path, "missing.md", text), use_cache=False)
+    assert report.text().startswith("docs/missing.md:6: missing include:")
+    assert "nope.py" in report.text()
+
+
+def test_cache_serves_unchanged_pages_and_notices_a_changed_snippet(tmp_path):
+    text = page("# Cached", '~~~python\n--8<-- "snippets/value.py"\nprint(VALUE)\n~~~', "<!--pytest-codeblocks:expected-output-->", "~~~text\n1\n~~~")
+    path = write(tmp_path, "cached.md", text, {"value.py": "VALUE = 1\n"})
+    assert engine.check_page(path).executed
+    assert not engine.check_page(path).executed
+    path.write_text(text.replace("# Cached", "# Cached, with new prose"), encoding="utf-8")
+    assert not engine.check_page(path).executed  # prose is not in the key
+    (tmp_path / "snippets" / "value.py").write_text("VALUE = 2\n", encoding="utf-8")
+    report = engine.check_page(path)
+    assert report.executed and "-1\n+2" in report.text()
+
+
+def test_other_torch_gets_one_message_with_both_versions(tmp_path, monkeypatch):
+    make_project(tmp_path, {})
+    assert versions.mismatch(tmp_path) is None
+    monkeypatch.setattr(versions, "running_torch", lambda: "9.9.9")
+    message = versions.mismatch(tmp_path)
+    assert "produced with torch 2.13.0" in message and "this is torch 9.9.9" in message and "nox -s docs-update" in message
+
+
+def test_notebook_cells_run_and_asserts_are_the_checks(tmp_path):
+    notebook = "# %% [markdown]\n# # NB\n\n# %%\nx = 1\n\n# %%\nassert x == 2, 'x is not 2'\n"
+    make_project(tmp_path, {"nb.py": notebook})
+    message = engine.check_page(tmp_path / "docs" / "nb.py", use_cache=False).text()
+    assert message.startswith("docs/nb.py:7: the block raised an exception:")
+    assert 'File "docs/nb.py", line 8, in <module>' in message and "AssertionError: x is not 2" in message
+
+
+def test_python_file_that_is_not_a_notebook_is_refused(tmp_path):
+    make_project(tmp_path, {"helper.py": "def f():\n    return 1\n"})
+    message = engine.check_page(tmp_path / "docs" / "helper.py", use_cache=False).text()
+    assert message.startswith("docs/helper.py:1: a .py file under docs/ must be a jupytext percent notebook")

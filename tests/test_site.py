@@ -1,0 +1,135 @@
+"""The strict build of the real site, checked as a reader gets it; and the build's failures on bad pages."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, make_project, mkdocs_build, page, run
+from verified import versions
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""")
+CSS_EXTERNAL = re.compile(r"""url\(\s*["']?(?:https?:)?//|@import\s+["']?(?:https?:)?//""")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> tuple[Path, str]:
+    """Build the real site twice: the first build may execute, the second must be served from the cache."""
+    first = tmp_path_factory.mktemp("site-first")
+    result = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(first)], ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    second = tmp_path_factory.mktemp("site-second")
+    again = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(second)], ROOT)
+    assert again.returncode == 0, again.stdout + again.stderr
+    return first, second, again.stderr
+
+
+def html_pages(site_dir: Path) -> list[Path]:
+    return sorted(p for p in site_dir.rglob("*.html") if p.name != "404.html")
+
+
+def test_no_asset_or_link_from_another_host(site):
+    site_dir = site[0]
+    for path in html_pages(site_dir) + [site_dir / "404.html"]:
+        assert not EXTERNAL.search(path.read_text(encoding="utf-8")), path
+    for path in site_dir.rglob("*.css"):
+        assert not CSS_EXTERNAL.search(path.read_text(encoding="utf-8")), path
+    fonts = {p.name for p in (site_dir / "assets" / "katex" / "fonts").iterdir()}
+    for font in re.findall(r"url\(fonts/([^)]+)\)", (site_dir / "assets" / "katex" / "katex.min.css").read_text()):
+        assert font in fonts
+
+
+def test_every_page_states_its_versions_and_has_rendered_math_only(site):
+    stamp = f"produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}"
+    for path in html_pages(site[0]):
+        text = path.read_text(encoding="utf-8")
+        assert stamp in text, path
+        visible = re.sub(r"<(script|style|code|pre)\b.*?</\1>", "", text, flags=re.DOTALL)
+        assert "$`" not in visible and "\\(" not in visible and "$$" not in visible, path
+        assert "MathJax" not in text and "tmp_inline_md_katex" not in text and "tmp_block_md_katex" not in text, path
+
+
+def test_pages_show_outputs_figures_and_math(site):
+    text = (site[0] / "autograd" / "gradients-by-hand" / "index.html").read_text(encoding="utf-8")
+    assert text.count('class="katex"') >= 10
+    assert "tensor([36., 81.])" in text and 'class="filename">Output' in text
+    for path in html_pages(site[0]):
+        for image in re.findall(r'<img src="([^"]+\.svg)"', path.read_text(encoding="utf-8")):
+            assert (path.parent / image).is_file(), (path, image)
+
+
+def test_notebook_page_is_executed_rendered_and_downloadable(site):
+    folder = site[0] / "walkthroughs" / "adam-two-steps"
+    text = (folder / "index.html").read_text(encoding="utf-8")
+    assert text.count('class="katex"') >= 8 and "cdnjs" not in text
+    assert "torch a: tensor([1.9000, 2.9000])" in text  # an output of the executed notebook
+    assert len(text.encode()) < 200_000  # Jupyter's CSS is one shared file, not inlined in every page
+    notebook = json.loads((folder / "adam-two-steps.ipynb").read_text(encoding="utf-8"))
+    assert [cell["id"] for cell in notebook["cells"]] == [f"cell-{n}" for n in range(1, len(notebook["cells"]) + 1)]
+    assert 'href="adam-two-steps.ipynb" download' in text
+
+
+def test_second_build_executes_nothing_renders_nothing_and_is_byte_identical(site):
+    first, second, log = site
+    summary = re.search(r"verified: (.*)", log).group(1)
+    assert re.search(r"\(0 executed, \d+ from cache\); \d+ notebooks \(0 executed, \d+ from cache\); 0 formulas rendered anew; torch not imported", summary), summary
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file() and not p.name.startswith("sitemap"))
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file() and not p.name.startswith("sitemap"))
+    for name in files:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+BROKEN_PAGES = {
+    "drift.md": page("# Drift", "~~~python\nprint(1 + 1)\n~~~", "<!--pytest-codeblocks:expected-output-->", "~~~text\n3\n~~~"),
+    "raise.md": page("# Raise", "Prose.", "~~~python\nx = 1\nraise ValueError('boom')\n~~~"),
+    "math.md": page("# Math", "Fine $`a^2`$.", "", "Broken $`\\frac{1}{`$ here."),
+    "include.md": page("# Include", '~~~python\n--8<-- "snippets/absent.py"\n~~~'),
+    "links.md": page("# Links", "A [missing page](absent.md).", "", "A [missing anchor](drift.md#no-such-heading)."),
+}
+
+
+def test_strict_build_fails_on_each_bad_page_with_file_and_line(tmp_path):
+    make_project(tmp_path, BROKEN_PAGES)
+    result = mkdocs_build(tmp_path, strict=True)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "docs/drift.md:3: the printed output differs from the expected-output fence" in log
+    assert "-3\n+2" in log
+    assert "docs/raise.md:5: the block raised an exception" in log and 'File "docs/raise.md", line 7' in log
+    assert "docs/math.md:5: bad LaTeX" in log and "docs/math.md:3" not in log
+    assert "docs/include.md:4: missing include" in log
+    assert "docs/links.md:3: Doc file 'links.md' contains a link 'absent.md'" in log
+    assert "docs/links.md:5: Doc file 'links.md' contains a link 'drift.md#no-such-heading'" in log
+    assert "Aborted with" in log and "in strict mode" in log
+
+
+def test_serve_mode_shows_the_problem_on_the_page(tmp_path):
+    make_project(tmp_path, {"drift.md": BROKEN_PAGES["drift.md"]})
+    result = mkdocs_build(tmp_path, strict=False)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "site" / "drift" / "index.html").read_text(encoding="utf-8")
+    assert "Verification failed" in text and "docs/drift.md:3: the printed output differs" in text
+
+
+def test_pytest_runs_exactly_one_page_and_names_its_line(tmp_path):
+    make_project(tmp_path, {"ok.md": page("# Ok", "~~~python\nx = 1\n~~~"), "drift.md": BROKEN_PAGES["drift.md"]})
+    one = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "docs/ok.md"], tmp_path)
+    assert one.returncode == 0 and "1 passed" in one.stdout, one.stdout
+    both = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "docs"], tmp_path)
+    assert both.returncode == 1 and "1 failed, 2 passed" in both.stdout, both.stdout
+    assert "docs/drift.md:3: the printed output differs" in both.stdout and "-3\n+2" in both.stdout
+
+
+def test_pytest_and_build_under_another_torch_stop_with_one_message(tmp_path):
+    make_project(tmp_path, {"ok.md": page("# Ok", "~~~python\nx = 1\n~~~")})
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(requirements.read_text().replace(f"torch=={versions.running_torch()}", "torch==2.99.0"))
+    tests = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "docs"], tmp_path)
+    expected = f"produced with torch 2.99.0 (pinned in requirements.txt), but this is torch {versions.running_torch()}"
+    assert tests.returncode == 3 and expected in tests.stdout + tests.stderr
+    build = mkdocs_build(tmp_path)
+    assert build.returncode != 0 and expected in build.stdout + build.stderr
