@@ -6,6 +6,7 @@ step t (its `last_epoch`), given the lr currently in the param group and the gro
 `base_lr` only. `curve` runs a rule from construction for n steps, as the real scheduler does.
 """
 
+# --8<-- [start:core]
 import math
 from bisect import bisect_right
 
@@ -18,6 +19,7 @@ def curve(rule, base_lr, n):
         lr = rule(t, lr, base_lr)
         lrs.append(lr)
     return lrs
+# --8<-- [end:core]
 
 
 # --8<-- [start:lambda]
