@@ -1,0 +1,148 @@
+"""The L-BFGS twin (snippets/lbfgs.py) against torch.optim.LBFGS, in float64, bit for bit.
+
+For every configuration, 6 step() calls; after each one the parameters must be *equal* (torch.equal:
+tolerance 0), the returned loss equal, and the number of closure calls equal. Exact equality is
+possible because the twin performs the same float64 operations in the same order; any reordering
+would change the last bits, and the line search's branch decisions would eventually follow.
+"""
+
+import itertools
+
+import pytest
+import torch
+
+from snippets.lbfgs import LBFGS
+from snippets.problems import QUADRATIC_START, ROSENBROCK_START, quadratic, rosenbrock
+
+STEPS = 6
+
+
+def quadratic_nd(n, condition):
+    """f(x) = ½ xᵀAx − bᵀx with A = Qᵀ diag(eigenvalues from 1 to `condition`) Q, a fixed rotation Q."""
+    gen = torch.Generator().manual_seed(n)
+    Q, _ = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))
+    eig = torch.logspace(0, torch.log10(torch.tensor(float(condition))).item(), n, dtype=torch.float64)
+    A = Q.T @ torch.diag(eig) @ Q
+    b = torch.randn(n, generator=gen, dtype=torch.float64)
+
+    def make():
+        x = torch.ones(n, dtype=torch.float64, requires_grad=True)
+        return [x], lambda: 0.5 * x @ A @ x - b @ x
+
+    return make
+
+
+def point(fn, start):
+    def make():
+        x = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+        return [x], lambda: fn(x)
+
+    return make
+
+
+def least_squares():
+    """A linear model y = Wx + b on 32 noisy samples; one extra parameter the loss never touches (grad None)."""
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(32, 5, generator=gen, dtype=torch.float64)
+    Y = X @ torch.randn(5, 3, generator=gen, dtype=torch.float64) + 0.1 * torch.randn(32, 3, generator=gen, dtype=torch.float64)
+
+    def make():
+        torch.manual_seed(0)
+        model = torch.nn.Linear(5, 3).double()
+        unused = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        return [model.weight, model.bias, unused], lambda: ((model(X) - Y) ** 2).mean()
+
+    return make
+
+
+PROBLEMS = {
+    "quadratic-25": point(quadratic, QUADRATIC_START),
+    "quadratic-8d-cond1": quadratic_nd(8, 1.0),
+    "quadratic-8d-cond1e2": quadratic_nd(8, 1e2),
+    "quadratic-8d-cond1e5": quadratic_nd(8, 1e5),
+    "rosenbrock": point(rosenbrock, ROSENBROCK_START),
+    "least-squares": least_squares(),
+}
+
+
+def run(optimizer_class, make_problem, **options):
+    """STEPS step() calls; after each: the parameters, the returned loss, closure calls, the optimizer's counters."""
+    params, loss_fn = make_problem()
+    optimizer = optimizer_class(params, **options)
+    calls = 0
+
+    def closure():
+        nonlocal calls
+        calls += 1
+        for p in params:
+            p.grad = None
+        loss = loss_fn()
+        loss.backward()
+        return loss
+
+    record = []
+    for _ in range(STEPS):
+        before = calls
+        loss = optimizer.step(closure)
+        state = optimizer.state[params[0]] if optimizer_class is torch.optim.LBFGS else optimizer.state
+        record.append(
+            ([p.detach().clone() for p in params], float(loss.detach()), calls - before, state["func_evals"], state["n_iter"])
+        )
+    return record
+
+
+def assert_same(expected, actual):
+    for k, (e, a) in enumerate(zip(expected, actual, strict=True)):
+        params_e, loss_e, calls_e, evals_e, iters_e = e
+        params_a, loss_a, calls_a, evals_a, iters_a = a
+        assert calls_a == calls_e, f"step {k}: closure calls {calls_a} != torch {calls_e}"
+        assert (evals_a, iters_a) == (evals_e, iters_e), f"step {k}: func_evals/n_iter"
+        assert loss_a == loss_e, f"step {k}: loss {loss_a!r} != torch {loss_e!r}"
+        for pe, pa in zip(params_e, params_a, strict=True):
+            assert torch.equal(pa, pe), f"step {k}: max |Δx| = {(pa - pe).abs().max().item()}"
+
+
+GRID = list(
+    itertools.product(
+        PROBLEMS,
+        [None, "strong_wolfe"],  # line_search_fn
+        [1, 2, 100],  # history_size
+        [1, 3, 20],  # max_iter
+        [1.0, 0.3],  # lr
+    )
+)
+
+
+@pytest.mark.parametrize("problem, line_search_fn, history_size, max_iter, lr", GRID)
+def test_twin_equals_torch(problem, line_search_fn, history_size, max_iter, lr):
+    options = dict(line_search_fn=line_search_fn, history_size=history_size, max_iter=max_iter, lr=lr)
+    expected = run(torch.optim.LBFGS, PROBLEMS[problem], **options)
+    assert_same(expected, run(LBFGS, PROBLEMS[problem], **options))
+
+
+@pytest.mark.parametrize("problem", ["rosenbrock", "quadratic-8d-cond1e5", "least-squares"])
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(max_eval=1),  # the line search gets no evaluation at all (max_ls = 0)
+        dict(max_eval=2),
+        dict(max_eval=7, max_iter=10),
+        dict(max_iter=30, max_eval=100, lr=2.0),  # long steps: the line search must bracket and zoom
+        dict(lr=3.0, history_size=3),
+        dict(tolerance_grad=1e-2),  # stops on max |g| early
+        dict(tolerance_change=1e-3),  # stops on small steps / small loss changes early
+        dict(tolerance_change=0.0, tolerance_grad=0.0, max_iter=40, max_eval=60),  # runs into the floor of float64
+    ],
+    ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()),
+)
+def test_twin_equals_torch_limits(problem, line_search_fn, options):
+    options = dict(options, line_search_fn=line_search_fn)
+    expected = run(torch.optim.LBFGS, PROBLEMS[problem], **options)
+    assert_same(expected, run(LBFGS, PROBLEMS[problem], **options))
+
+
+def test_unknown_line_search_raises_like_torch():
+    for cls in (torch.optim.LBFGS, LBFGS):
+        with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+            run(cls, PROBLEMS["rosenbrock"], line_search_fn="wolfe")
