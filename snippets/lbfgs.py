@@ -146,6 +146,10 @@ class LBFGS:
         self.line_search_fn = line_search_fn
         self.state = {"n_iter": 0, "func_evals": 0}
 
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
     def flat_grad(self):
         return torch.cat([torch.zeros(p.numel(), dtype=p.dtype) if p.grad is None else p.grad.reshape(-1) for p in self.params])
 

@@ -74,8 +74,7 @@ def run(optimizer_class, make_problem, **options):
     def closure():
         nonlocal calls
         calls += 1
-        for p in params:
-            p.grad = None
+        optimizer.zero_grad()
         loss = loss_fn()
         loss.backward()
         return loss
