@@ -100,7 +100,8 @@ def test_strict_build_fails_on_each_bad_page_with_file_and_line(tmp_path):
     assert "docs/drift.md:3: the printed output differs from the expected-output fence" in log
     assert "-3\n+2" in log
     assert "docs/raise.md:5: the block raised an exception" in log and 'File "docs/raise.md", line 7' in log
-    assert "docs/math.md:5: bad LaTeX" in log and "docs/math.md:3" not in log
+    assert "docs/math.md:7: bad LaTeX in $`\\frac{1}{`$: ParseError: KaTeX parse error: Unexpected end of input" in log
+    assert "docs/math.md:3" not in log
     assert "docs/include.md:4: missing include" in log
     assert "docs/links.md:3: Doc file 'links.md' contains a link 'absent.md'" in log
     assert "docs/links.md:5: Doc file 'links.md' contains a link 'drift.md#no-such-heading'" in log

@@ -106,8 +106,9 @@ def check(src: Source, options: dict) -> list[tuple[int, str]]:
         try:
             render(formula, options)
         except wrapper.KatexError as error:
-            message = str(error).strip().splitlines()
-            problems.append((formula.line, "bad LaTeX: " + " ".join(line.strip() for line in message[-3:])))
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            reason = next((line for line in lines if "ParseError" in line), lines[-1] if lines else "")
+            problems.append((formula.line, f"bad LaTeX in {formula.tex.strip()}: {reason}"))
     return problems
 
 

@@ -78,7 +78,9 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if report.source is None:  # the page could not be read at all: show why, and fail under strict
         for problem in report.problems:
             log.warning(str(problem))
-        return markdown + "\n" + "\n".join(render._problem_box(report.text())) + "\n"
+        # Escape the includes (pymdownx.snippets' `;--8<--`) so a missing one is reported, not raised without a line.
+        markdown = re.sub(r"^(\s*)(-+8<-+\s)", r"\1;\2", markdown, flags=re.MULTILINE)
+        return "\n".join(render._problem_box(report.text())) + "\n" + markdown
     src = report.source
     front_matter = len(src.text.splitlines()) - len(markdown.splitlines()) if src.text != markdown else 0
     math_problems: dict[int, list[str]] = {}

@@ -16,7 +16,7 @@ class Figure:
 
 def _problem_box(message: str) -> list[str]:
     """A visible admonition, so `mkdocs serve` shows a drifted output on the page itself."""
-    body = html.escape(message)
+    body = html.escape(message).replace("$", "&#36;")  # a quoted formula must not be rendered (or fail) again
     return ['', '!!! failure "Verification failed"', "", "    <pre><code>" + body.replace("\n", "\n    ") + "</code></pre>", ""]
 
 
