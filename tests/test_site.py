@@ -104,7 +104,7 @@ def test_strict_build_fails_on_each_bad_page_with_file_and_line(tmp_path):
     assert "docs/math.md:3" not in log
     assert "docs/include.md:4: missing include" in log
     assert "docs/links.md:3: Doc file 'links.md' contains a link 'absent.md'" in log
-    assert "docs/links.md:5: Doc file 'links.md' contains a link 'drift.md#no-such-heading'" in log
+    assert "docs/links.md:7: Doc file 'links.md' contains a link 'drift.md#no-such-heading'" in log
     assert "Aborted with" in log and "in strict mode" in log
 
 
