@@ -181,7 +181,12 @@ def test_missing_include_names_page_and_line(tmp_path):
 
 
 def test_cache_serves_unchanged_pages_and_notices_a_changed_snippet(tmp_path):
-    text = page("# Cached", '~~~python\n--8<-- "snippets/value.py"\nprint(VALUE)\n~~~', "<!--pytest-codeblocks:expected-output-->", "~~~text\n1\n~~~")
+    text = page(
+        "# Cached",
+        '~~~python\n--8<-- "snippets/value.py"\nprint(VALUE)\n~~~',
+        "<!--pytest-codeblocks:expected-output-->",
+        "~~~text\n1\n~~~",
+    )
     path = write(tmp_path, "cached.md", text, {"value.py": "VALUE = 1\n"})
     assert engine.check_page(path).executed
     assert not engine.check_page(path).executed

@@ -34,7 +34,7 @@ def html_pages(site_dir: Path) -> list[Path]:
 
 def test_no_asset_or_link_from_another_host(site):
     site_dir = site[0]
-    for path in html_pages(site_dir) + [site_dir / "404.html"]:
+    for path in [*html_pages(site_dir), site_dir / "404.html"]:
         assert not EXTERNAL.search(path.read_text(encoding="utf-8")), path
     for path in site_dir.rglob("*.css"):
         assert not CSS_EXTERNAL.search(path.read_text(encoding="utf-8")), path
@@ -76,7 +76,10 @@ def test_notebook_page_is_executed_rendered_and_downloadable(site):
 def test_second_build_executes_nothing_renders_nothing_and_is_byte_identical(site):
     first, second, log = site
     summary = re.search(r"verified: (.*)", log).group(1)
-    assert re.search(r"\(0 executed, \d+ from cache\); \d+ notebooks \(0 executed, \d+ from cache\); 0 formulas rendered anew; torch not imported", summary), summary
+    assert re.search(
+        r"\(0 executed, \d+ from cache\); \d+ notebooks \(0 executed, \d+ from cache\); 0 formulas rendered anew; torch not imported",
+        summary,
+    ), summary
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file() and not p.name.startswith("sitemap"))
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file() and not p.name.startswith("sitemap"))
     for name in files:

@@ -61,12 +61,24 @@ def _refuse_directives(source: Source) -> None:
     for number, line in enumerate(source.lines, start=1):
         text = line.strip()
         if re.match(r"^<!--[-\s]*pytest-codeblocks:(cont|skip|skipif|skipfile|importorskip|expect-exception|expect-error)", text):
-            raise PageError(source.display, source.origins[number - 1].line, f"{text} is not supported here: all blocks of a page already share one session, and nothing is skipped")
+            raise PageError(
+                source.display,
+                source.origins[number - 1].line,
+                f"{text} is not supported here: all blocks of a page already share one session, and nothing is skipped",
+            )
         if re.match(r"^<!--[-\s]*pytest\.mark\.", text):
-            raise PageError(source.display, source.origins[number - 1].line, f"{text}: pytest marks on blocks are not supported; nothing is skipped or expected to fail")
+            raise PageError(
+                source.display,
+                source.origins[number - 1].line,
+                f"{text}: pytest marks on blocks are not supported; nothing is skipped or expected to fail",
+            )
         own = OWN_DIRECTIVE.match(text)
         if own and own.group("name") != "raises":
-            raise PageError(source.display, source.origins[number - 1].line, f"unknown directive {text}; the engine knows <!--verified:raises ExceptionName-->")
+            raise PageError(
+                source.display,
+                source.origins[number - 1].line,
+                f"unknown directive {text}; the engine knows <!--verified:raises ExceptionName-->",
+            )
 
 
 def parse(source: Source) -> list[Block]:
@@ -82,7 +94,12 @@ def parse(source: Source) -> list[Block]:
         language = info.split()[0] if info else ""
         where = source.origins[found_block.lineno - 1]
         if LOOKS_LIKE_PYTHON.match(language):
-            raise PageError(where.path, where.line, f"```{info} is not run by the engine (nor by pytest-codeblocks); write ```python so it runs and its output is checked, or ```text if it is not Python to run")
+            raise PageError(
+                where.path,
+                where.line,
+                f"```{info} is not run by the engine (nor by pytest-codeblocks); "
+                "write ```python so it runs and its output is checked, or ```text if it is not Python to run",
+            )
         if language != RUN:
             continue
         end = _fence_close(lines, found_block.lineno)
@@ -99,7 +116,9 @@ def parse(source: Source) -> list[Block]:
             if own and own.group("name") == "raises":
                 raises = own.group("arg")
                 if not raises.isidentifier():
-                    raise PageError(where.path, source.origins[directive - 1].line, "<!--verified:raises ...--> needs one exception class name")
+                    raise PageError(
+                        where.path, source.origins[directive - 1].line, "<!--verified:raises ...--> needs one exception class name"
+                    )
         blocks.append(
             Block(
                 line=found_block.lineno,

@@ -56,7 +56,7 @@ def _execute(src: source.Source, blocks: list[Block]) -> list[BlockRun]:
 
 def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], outputs_checked: bool) -> list[Problem]:
     problems = []
-    for block, run in zip(blocks, runs):
+    for block, run in zip(blocks, runs, strict=False):
         origin = src.origins[block.line - 1]
         where = f"{origin.path}:{origin.line}"
         if run.error:
@@ -66,14 +66,28 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
             continue
         if block.expected is None:
             if run.output.strip():
-                problems.append(Problem(origin.path, origin.line, f"the block printed output but has no expected-output fence; `nox -s docs-update` adds it:\n{run.output}"))
+                problems.append(
+                    Problem(
+                        origin.path,
+                        origin.line,
+                        f"the block printed output but has no expected-output fence; `nox -s docs-update` adds it:\n{run.output}",
+                    )
+                )
         elif not compare.matches(block.expected, run.output, block.ignore_whitespace):
             fence = src.where(block.output_fence[0]) if block.output_fence else where
-            problems.append(Problem(origin.path, origin.line, "the printed output differs from the expected-output fence:\n" + compare.diff(block.expected, run.output, fence)))
+            problems.append(
+                Problem(
+                    origin.path,
+                    origin.line,
+                    "the printed output differs from the expected-output fence:\n" + compare.diff(block.expected, run.output, fence),
+                )
+            )
     not_run = len(blocks) - len(runs)
     if not_run:
         origin = src.origins[blocks[len(runs)].line - 1]
-        problems.append(Problem(origin.path, origin.line, f"{not_run} later block(s) on this page were not run because an earlier block failed"))
+        problems.append(
+            Problem(origin.path, origin.line, f"{not_run} later block(s) on this page were not run because an earlier block failed")
+        )
     return problems
 
 

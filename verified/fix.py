@@ -12,7 +12,7 @@ from verified.source import Source
 def rewrite(src: Source, blocks: list[Block], runs: list[BlockRun]) -> str:
     lines = src.text.splitlines(keepends=True)
     edits: list[tuple[int, int, list[str]]] = []  # (first source line, last source line, replacement), 1-based
-    for block, run in zip(blocks, runs):
+    for block, run in zip(blocks, runs, strict=False):
         if run.error:
             continue  # nothing to write from a failed run; the report says why
         text = compare.as_fence_text(run.output)

@@ -101,7 +101,13 @@ def check(src: Source, options: dict) -> list[tuple[int, str]]:
     problems = []
     for formula in find(src.lines):
         if not formula.display and HEADING.match(src.lines[formula.line - 1]):
-            problems.append((formula.line, f"inline math {formula.tex} in a heading garbles the table of contents and the heading's id; write the symbol in Unicode there"))
+            problems.append(
+                (
+                    formula.line,
+                    f"inline math {formula.tex} in a heading garbles the table of contents and the heading's id; "
+                    "write the symbol in Unicode there",
+                )
+            )
             continue
         try:
             render(formula, options)

@@ -36,7 +36,9 @@ class _LinkLineFilter(logging.Filter):
         if match:
             path = self.docs_dir / match.group("page")
             lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-            line = next((n for n, text in enumerate(lines, start=1) if f"({match.group('link')}" in text or f"]: {match.group('link')}" in text), 1)
+            line = next(
+                (n for n, text in enumerate(lines, start=1) if f"({match.group('link')}" in text or f"]: {match.group('link')}" in text), 1
+            )
             record.msg, record.args = f"{path.relative_to(self.root).as_posix()}:{line}: {record.getMessage()}", ()
         return True
 
@@ -109,7 +111,9 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         notebook = Path(page.file.abs_dest_path).parent / (Path(page.file.src_uri).stem + ".ipynb")
         _figures[notebook] = notebook_page.as_ipynb(page.file.abs_src_path)
         page.nb_url = notebook.name  # type: ignore[attr-defined]  # the download button in overrides/main.html
-    stamp = f"Every output on this page was produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}."
+    stamp = (
+        f"Every output on this page was produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}."
+    )
     return html + f'\n<p class="verified-stamp">{stamp}</p>\n'
 
 
@@ -122,8 +126,12 @@ def on_post_build(config: MkDocsConfig) -> None:
     log.info(
         "verified: %d pages checked (%d executed, %d from cache); %d notebooks (%d executed, %d from cache); "
         "%d formulas rendered anew; torch %s",
-        _counts["pages"], _counts["executed"], _counts["pages"] - _counts["executed"],
-        _counts["notebooks"], _counts["notebooks_executed"], _counts["notebooks"] - _counts["notebooks_executed"],
+        _counts["pages"],
+        _counts["executed"],
+        _counts["pages"] - _counts["executed"],
+        _counts["notebooks"],
+        _counts["notebooks_executed"],
+        _counts["notebooks"] - _counts["notebooks_executed"],
         katex.stats.rendered,
         "imported" if "torch" in sys.modules else "not imported",
     )

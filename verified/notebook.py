@@ -19,11 +19,15 @@ def read(path: Path, project: Project) -> tuple[Source, list[Block]]:
     lines = text.splitlines()
     markers = [number for number, line in enumerate(lines, start=1) if CELL.match(line)]
     if not markers:
-        raise PageError(display, 1, "a .py file under docs/ must be a jupytext percent notebook (cells start with `# %%`); move other Python to snippets/")
+        raise PageError(
+            display,
+            1,
+            "a .py file under docs/ must be a jupytext percent notebook (cells start with `# %%`); move other Python to snippets/",
+        )
     origins = [Origin(display, number) for number in range(1, len(lines) + 1)]
     source = Source(path=path, display=display, text=text, lines=lines, origins=origins)
     blocks = []
-    for start, stop in zip(markers, [*markers[1:], len(lines) + 1]):
+    for start, stop in zip(markers, [*markers[1:], len(lines) + 1], strict=True):
         if "[markdown]" in CELL.match(lines[start - 1]).group("rest"):
             continue
         code = "".join(line + "\n" for line in lines[start : stop - 1])

@@ -29,7 +29,9 @@ def count_executions(counts: dict[str, int]) -> None:
     convert.nb2html = counted
 
 
-MATHJAX = re.compile(r'<script src="">\s*</script>\s*<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">.*?</script>', re.DOTALL)
+MATHJAX = re.compile(
+    r'<script src="">\s*</script>\s*<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">.*?</script>', re.DOTALL
+)
 MARKDOWN_CELL = re.compile(r'(<div class="[^"]*jp-RenderedMarkdown[^"]*"[^>]*>)(.*?)(</div>)', re.DOTALL)
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$")

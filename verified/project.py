@@ -40,7 +40,7 @@ def find_root(start: Path) -> Path:
     raise FileNotFoundError(f"no mkdocs.yml in {start} or any folder above it")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(root: Path) -> Project:
     config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_PermissiveLoader)
     snippets: dict[str, Any] = {}

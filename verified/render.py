@@ -17,7 +17,7 @@ class Figure:
 def _problem_box(message: str) -> list[str]:
     """A visible admonition, so `mkdocs serve` shows a drifted output on the page itself."""
     body = html.escape(message).replace("$", "&#36;")  # a quoted formula must not be rendered (or fail) again
-    return ['', '!!! failure "Verification failed"', "", "    <pre><code>" + body.replace("\n", "\n    ") + "</code></pre>", ""]
+    return ["", '!!! failure "Verification failed"', "", "    <pre><code>" + body.replace("\n", "\n    ") + "</code></pre>", ""]
 
 
 def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems: dict[int, list[str]]) -> tuple[str, list[Figure]]:
@@ -29,12 +29,14 @@ def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems
     by_line: dict[tuple[str, int], list[str]] = {}
     for problem in report.problems:
         by_line.setdefault((problem.path, problem.line), []).append(str(problem))
-    for block, run in zip(report.blocks, report.runs):
+    for block, run in zip(report.blocks, report.runs, strict=False):
         anchor = block.output_fence[1] if block.output_fence else block.end
         for svg in run.figures:
             figure = Figure(f"{stem}-figure-{len(figures) + 1}.svg", svg)
             figures.append(figure)
-            after.setdefault(anchor, []).extend(["", f'<figure class="verified-figure"><img src="{figure.name}" alt="Figure drawn by the code above"></figure>', ""])
+            after.setdefault(anchor, []).extend(
+                ["", f'<figure class="verified-figure"><img src="{figure.name}" alt="Figure drawn by the code above"></figure>', ""]
+            )
     for block in report.blocks:
         origin = src.origins[block.line - 1]
         for message in by_line.pop((origin.path, origin.line), []):

@@ -94,7 +94,7 @@ class PageSession:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
             try:
                 exec(compile(padded, self.filename, "exec"), self.namespace)
-            except BaseException as error:  # noqa: BLE001 - a page's exception is a result, reported with its lines
+            except BaseException as error:  # a page's exception is a result, reported with its lines
                 if isinstance(error, KeyboardInterrupt):
                     raise
                 if block.raises and type(error).__name__ == block.raises:
