@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import json
+import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +47,55 @@ def _cmd_digest(tex: str, cmd_parts: list[str]) -> str:
     return digest.hexdigest()
 
 
+# The bundled CLI's flags without a value, as KaTeX options: the only ones the long-lived renderer takes.
+FLAGS = {
+    "--display-mode": ("displayMode", True),
+    "--leqno": ("leqno", True),
+    "--fleqn": ("fleqn", True),
+    "--no-throw-on-error": ("throwOnError", False),
+    "--color-is-text-color": ("colorIsTextColor", True),
+    "--strict": ("strict", True),
+    "--trust": ("trust", True),
+}
+
+
+class NodeRenderer:
+    """One Node process running the same KaTeX as the bundled CLI, fed JSON lines: ~1 ms a formula instead of ~100."""
+
+    SCRIPT = Path(__file__).parent / "katex" / "render.js"
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[str] | None = None
+
+    @staticmethod
+    def wanted() -> bool:
+        return os.environ.get("VERIFIED_KATEX", "node") != "binary" and shutil.which("node") is not None
+
+    def render(self, tex: str, options: dict[str, object]) -> dict[str, str]:
+        if self.process is None or self.process.poll() is not None:
+            self.process = subprocess.Popen(
+                ["node", str(self.SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
+            )
+            atexit.register(self.process.kill)
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps({"tex": tex, "options": options}) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+
+node = NodeRenderer()
+
+
 def _counting_write(cmd_parts, tex, tmp_output_file):  # type: ignore[no-untyped-def]
+    """Render one uncached formula: with the long-lived renderer where it can, else with the bundled binary."""
     stats.rendered += 1
-    return _original_write(cmd_parts, tex, tmp_output_file)
+    flags = cmd_parts[1:]
+    if not NodeRenderer.wanted() or any(flag not in FLAGS for flag in flags):
+        return _original_write(cmd_parts, tex, tmp_output_file)
+    answer = node.render(tex, dict(FLAGS[flag] for flag in flags))
+    if "error" in answer:
+        raise wrapper.KatexError(f"Error processing '{tex}': {answer['error']}")
+    Path(tmp_output_file).write_text(answer["html"] + "\n", encoding="utf-8")
 
 
 @dataclass

@@ -1,0 +1,42 @@
+"""The long-lived KaTeX renderer gives exactly the bundled markdown-katex binary's HTML, and the same errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from markdown_katex import wrapper
+
+from verified import katex
+
+FORMULAS = [
+    (r"\frac{\partial L}{\partial a_i} = 9 a_i^2", True),
+    (r"\hat m_t = \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}", True),
+    (r"\theta_t = \theta_{t-1} - \gamma\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}", False),
+    (r"\begin{aligned} b_t &= \mu b_{t-1} + (1-\tau) g_t \\ \theta_t &= \theta_{t-1} - \gamma b_t \end{aligned}", True),
+    (r"\eta_t = \eta_{\min} + \tfrac12(\eta_{\max}-\eta_{\min})\left(1+\cos\frac{T_{cur}}{T_{max}}\pi\right)", False),
+    (r"\mathrm{fl}(g_\text{old} + g_\text{new}) \ne \lVert w \rVert^2", False),
+]
+
+
+def render_all(mode: str, cache_dir, monkeypatch) -> list[str]:
+    monkeypatch.setenv("VERIFIED_KATEX", mode)
+    katex.configure(cache_dir)
+    return [wrapper.tex2html(tex, {"display-mode": True} if display else {}) for tex, display in FORMULAS]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="no Node on this machine: the build uses the bundled binary only")
+def test_node_renderer_matches_the_bundled_binary(tmp_path, monkeypatch):
+    binary = render_all("binary", tmp_path / "binary", monkeypatch)
+    node = render_all("node", tmp_path / "node", monkeypatch)
+    assert node == binary
+    with pytest.raises(wrapper.KatexError, match="ParseError: KaTeX parse error"):
+        wrapper.tex2html(r"\frac{1}{", {})
+
+
+def test_cache_is_persistent_and_keyed_without_the_virtualenv_path(tmp_path, monkeypatch):
+    render_all("binary", tmp_path, monkeypatch)
+    before = katex.stats.rendered
+    render_all("binary", tmp_path, monkeypatch)
+    assert katex.stats.rendered == before  # every formula came from .cache/katex
+    assert wrapper._cleanup_cache_dir() is None and len(list((tmp_path / "katex").glob("*.html"))) == len(FORMULAS)
