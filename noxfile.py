@@ -58,5 +58,12 @@ def docs_update(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6")
-    session.run("ruff", "check", "verified", "tests", "snippets", "noxfile.py")
-    session.run("ruff", "format", "--check", "--diff", "verified", "tests", "snippets", "noxfile.py")
+    session.run("ruff", "check", "verified", "tests", "snippets", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "--diff", "verified", "tests", "snippets", "benchmarks", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Speed of builds, serve, tests and math, as ratios to `python -c "import torch"`; see benchmarks/latest.md."""
+    install(session)
+    session.run("python", "benchmarks/bench.py", env=ENV)

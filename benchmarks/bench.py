@@ -1,0 +1,181 @@
+"""nox -s bench: the site's speed, as ratios to `python -c "import torch"` measured in the same run.
+
+Runs on a copy of the committed tree (git ls-files) so the working tree and its .cache/ are never touched.
+Prints a table (median, min, max of N runs) and writes the same figures to benchmarks/latest.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "MPLBACKEND": "Agg"}
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+
+BUDGETS = {  # figure: at most this many T0 (issue 8)
+    "cold strict build": 8,
+    "warm build, nothing changed": 2,
+    "serve: one page's prose edited": 1,
+    "docs-test, virtualenv ready": 15,
+}
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env or ENV, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return elapsed
+
+
+def copy_tree(destination: Path) -> Path:
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    return destination
+
+
+def build(tree: Path) -> float:
+    return timed([PYTHON, "-m", "mkdocs", "build", "--strict", "-d", str(tree / "site")], tree)
+
+
+def serve_edit(tree: Path, page: str, edit, marker: str, port: int) -> float:
+    """Seconds from saving an edit to the served page showing it, with `mkdocs serve` already running."""
+    server = subprocess.Popen(
+        [PYTHON, "-m", "mkdocs", "serve", "--no-strict", "-a", f"127.0.0.1:{port}"],
+        cwd=tree,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for line in server.stdout:  # type: ignore[union-attr]
+            if "Serving on" in line:
+                break
+        url = f"http://127.0.0.1:{port}/{page.removesuffix('.md')}/"
+        path = tree / "docs" / page
+        original = path.read_text(encoding="utf-8")
+        start = time.perf_counter()
+        path.write_text(edit(original), encoding="utf-8")
+        while time.perf_counter() - start < 300:
+            try:
+                if marker in urllib.request.urlopen(url, timeout=5).read().decode():
+                    return time.perf_counter() - start
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise SystemExit(f"serve never showed the edit of {page}")
+    finally:
+        server.terminate()
+        server.wait()
+        path.write_text(original, encoding="utf-8")
+
+
+def math_throughput(tree: Path) -> dict[str, float]:
+    script = f"""
+import sys, time, tempfile
+from pathlib import Path
+sys.path.insert(0, {str(tree)!r})
+from verified import katex, project, source
+from markdown_katex import extension
+proj = project.load(Path({str(tree)!r}))
+formulas = []
+for page in sorted(proj.docs_dir.rglob("*.md")):
+    formulas += katex.find(source.read(page, proj).lines)
+katex.configure(Path(tempfile.mkdtemp()))
+start = time.perf_counter()
+for formula in formulas:
+    katex.render(formula, {{}})
+print(len(formulas), time.perf_counter() - start)
+"""
+    out = subprocess.run([PYTHON, "-c", script], cwd=tree, env=ENV, capture_output=True, text=True, check=True).stdout.split()
+    count, seconds = int(out[0]), float(out[1])
+    return {"formulas": count, "seconds": seconds, "per_second": count / seconds}
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def main() -> None:
+    results: dict[str, dict[str, float]] = {}
+    t0 = [timed([PYTHON, "-c", "import torch"], ROOT) for _ in range(RUNS)]
+    results["T0: python -c 'import torch'"] = summary(t0)
+    T0 = statistics.median(t0)
+    with tempfile.TemporaryDirectory() as folder:
+        tree = copy_tree(Path(folder) / "tree")
+        cold, warm, prose, code = [], [], [], []
+        for run in range(RUNS):
+            shutil.rmtree(tree / ".cache", ignore_errors=True)
+            cold.append(build(tree))
+            warm.append(build(tree))
+            prose.append(
+                serve_edit(
+                    tree,
+                    "autograd/gradients-by-hand.md",
+                    lambda t, r=run: t.replace("Gradients by hand\n", f"Gradients by hand\n\nBench edit {r}.\n", 1),
+                    f"Bench edit {run}.",
+                    8790 + run,
+                )
+            )
+            code.append(
+                serve_edit(
+                    tree,
+                    "autograd/gradients-by-hand.md",
+                    lambda t, r=run: t.replace("import torch\n", f"import torch\nbench_edit = {r}\n", 1),
+                    f"bench_edit = {run}",
+                    8795 + run,
+                )
+            )
+        results["cold strict build"] = summary(cold)
+        results["warm build, nothing changed"] = summary(warm)
+        results["serve: one page's prose edited"] = summary(prose)
+        results["serve: one code block edited"] = summary(code)
+        nox = shutil.which("nox") or "nox"
+        timed([nox, "-s", "docs-test", "--", "-x", "-q"], ROOT)  # make sure the virtualenv is ready
+        results["docs-test, virtualenv ready"] = summary([timed([nox, "-s", "docs-test", "--", "-q"], ROOT) for _ in range(RUNS)])
+        shutil.rmtree(tree / ".cache", ignore_errors=True)
+        math = math_throughput(tree)
+        sizes = {p.relative_to(tree / "site").as_posix(): p.stat().st_size for p in (tree / "site").rglob("*.html")}
+    report(results, T0, math, sizes)
+
+
+def report(results: dict[str, dict[str, float]], T0: float, math: dict[str, float], sizes: dict[str, int]) -> None:
+    rows = ["| figure | median s | min s | max s | × T0 | budget |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    verdicts = {}
+    for name, figures in results.items():
+        ratio = figures["median"] / T0
+        limit = BUDGETS.get(name)
+        budget = f"≤ {limit} × T0: {'met' if ratio <= limit else 'NOT MET'}" if limit is not None else ""
+        verdicts[name] = budget
+        rows.append(f"| {name} | {figures['median']:.2f} | {figures['min']:.2f} | {figures['max']:.2f} | {ratio:.2f} | {budget} |")
+    math_verdict = f"{math['per_second']:.0f}/s, ≥ 200/s: {'met' if math['per_second'] >= 200 else 'NOT MET'}"
+    rows.append(f"| math rendering, cold ({math['formulas']} formulas) | {math['seconds']:.2f} | | | | {math_verdict} |")
+    biggest = max(sizes, key=sizes.get)
+    size_verdict = f"≤ 200 KB: {'met' if sizes[biggest] <= 200_000 else 'NOT MET'}"
+    rows.append(f"| largest page: {biggest} | {sizes[biggest] / 1000:.0f} KB | | | | {size_verdict} |")
+    table = "\n".join(rows)
+    print(table)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    data = {"machine": machine, "runs": RUNS, "T0": T0, "results": results, "budgets": verdicts, "math": math, "page_sizes": sizes}
+    (ROOT / "benchmarks" / "latest.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (ROOT / "benchmarks" / "latest.md").write_text(f"Measured on {machine}, {RUNS} runs each.\n\n{table}\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
