@@ -32,8 +32,10 @@ def draw_graph(output, names, figsize=(6, 3.5)):
     for node, d in depth.items():
         rows.setdefault(d, []).append(node)
     position = {}
-    for d, nodes in rows.items():
-        nodes.sort(key=lambda n: _label(n, names))
+    for d in sorted(rows):  # top-down; each row ordered by its parents' mean x, so edges rarely cross
+        nodes = rows[d]
+        parents_x = {n: [position[p][0] for p, c in edges if c is n and p in position] for n in nodes}
+        nodes.sort(key=lambda n: (sum(parents_x[n]) / len(parents_x[n]) if parents_x[n] else 0, _label(n, names)))
         for i, node in enumerate(nodes):
             position[node] = ((i + 1) / (len(nodes) + 1), -d)
 
