@@ -145,3 +145,11 @@ def test_unknown_line_search_raises_like_torch():
     for cls in (torch.optim.LBFGS, LBFGS):
         with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
             run(cls, PROBLEMS["rosenbrock"], line_search_fn="wolfe")
+
+
+@pytest.mark.parametrize("lr, history_size", [(5.0, 100), (20.0, 2)])
+def test_twin_equals_torch_long_first_trials(lr, history_size):
+    """Long trial steps on Rosenbrock: the zoom phase swaps its bracket ends (cubic_interpolate with t1 > t2)."""
+    options = dict(line_search_fn="strong_wolfe", lr=lr, history_size=history_size)
+    expected = run(torch.optim.LBFGS, PROBLEMS["rosenbrock"], **options)
+    assert_same(expected, run(LBFGS, PROBLEMS["rosenbrock"], **options))
