@@ -173,6 +173,12 @@ def test_include_runs_the_file_and_tracebacks_name_the_snippet(tmp_path):
     assert 'File "snippets/twin.py", line 6, in broken\n    return 1 / 0' in report.text()
 
 
+def test_importing_a_snippet_instead_of_including_it_is_refused(tmp_path):
+    text = page("# Import", "~~~python\nimport torch\nfrom snippets.twin import twin\n~~~")
+    report = engine.check_page(write(tmp_path, "import.md", text, {"twin.py": "twin = 1\n"}), use_cache=False)
+    assert report.text().startswith("docs/import.md:5: a page must not import from snippets/")
+
+
 def test_missing_include_names_page_and_line(tmp_path):
     text = page("# Missing", "Prose.", '~~~python\n--8<-- "snippets/nope.py"\n~~~')
     report = engine.check_page(write(tmp_path, "missing.md", text), use_cache=False)

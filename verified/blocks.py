@@ -15,6 +15,7 @@ RUN = "python"
 # Fences that look like Python but would be skipped by pytest-codeblocks: refused, never silently ignored.
 LOOKS_LIKE_PYTHON = re.compile(r"^(py|py3|python3|pycon|ipython|ipython3|\{.*python.*\})$")
 OWN_DIRECTIVE = re.compile(r"^<!--\s*verified:(?P<name>[\w-]+)\s*(?P<arg>.*?)\s*-->$")
+IMPORTS_SNIPPETS = re.compile(r"^\s*(from|import)\s+snippets\b", re.MULTILINE)
 EXPECTED_OUTPUT = re.compile(r"^<!--[-\s]*pytest-codeblocks:expected-output(-ignore-whitespace)?[-\s]*-->$")
 
 
@@ -102,6 +103,15 @@ def parse(source: Source) -> list[Block]:
             )
         if language != RUN:
             continue
+        imported = IMPORTS_SNIPPETS.search(found_block.code)
+        if imported:
+            line = found_block.lineno + found_block.code[: imported.start()].count("\n") + 1
+            raise PageError(
+                where.path,
+                source.origins[line - 1].line,
+                "a page must not import from snippets/ (the reader would not see that code, and the build cannot import it); "
+                'include the file with --8<-- "snippets/<name>.py" instead',
+            )
         end = _fence_close(lines, found_block.lineno)
         output_fence = None
         marker = _next_nonblank(lines, end)
