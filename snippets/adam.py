@@ -4,7 +4,7 @@ import torch
 
 
 class Adam:
-    """θ ← θ − γ m̂ / (√v̂ + ε), with m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ) (or v̂ = v_max / (1 − β₂ᵗ))."""
+    """θ ← θ − γ m̂ / (√v̂ + ε), with m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ), or v_max / (1 − β₂ᵗ) with amsgrad."""
 
     def __init__(
         self,
