@@ -12,7 +12,10 @@ import pytest
 from tests.helpers import ROOT, make_project, mkdocs_build, page, run
 from verified import versions
 
-EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""")
+# Anything the browser would fetch from another host: scripts, stylesheets, icons, images, frames, media.
+# (An <a href> to a cited PyTorch issue is a link the reader may follow, not a request the page makes.)
+EXTERNAL = re.compile(r"""<(?!a\b)[a-z]+\b[^>]*\b(?:src|href|srcset|poster|data)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+SCRIPT_EXTERNAL = re.compile(r"""(?:import|fetch)\(\s*["'`](?:https?:)?//""")
 CSS_EXTERNAL = re.compile(r"""url\(\s*["']?(?:https?:)?//|@import\s+["']?(?:https?:)?//""")
 
 
@@ -35,7 +38,8 @@ def html_pages(site_dir: Path) -> list[Path]:
 def test_no_asset_or_link_from_another_host(site):
     site_dir = site[0]
     for path in [*html_pages(site_dir), site_dir / "404.html"]:
-        assert not EXTERNAL.search(path.read_text(encoding="utf-8")), path
+        text = path.read_text(encoding="utf-8")
+        assert not EXTERNAL.search(text) and not SCRIPT_EXTERNAL.search(text), path
     for path in site_dir.rglob("*.css"):
         assert not CSS_EXTERNAL.search(path.read_text(encoding="utf-8")), path
     fonts = {p.name for p in (site_dir / "assets" / "katex" / "fonts").iterdir()}
@@ -89,7 +93,7 @@ def test_second_build_executes_nothing_renders_nothing_and_is_byte_identical(sit
 BROKEN_PAGES = {
     "drift.md": page("# Drift", "~~~python\nprint(1 + 1)\n~~~", "<!--pytest-codeblocks:expected-output-->", "~~~text\n3\n~~~"),
     "raise.md": page("# Raise", "Prose.", "~~~python\nx = 1\nraise ValueError('boom')\n~~~"),
-    "math.md": page("# Math", "Fine $`a^2`$.", "", "Broken $`\\frac{1}{`$ here."),
+    "math.md": page("# Math", "Fine $`a^2`$.", "", "Broken $`\\frac{1}{`$ here.", "", "Split $`a +", "b`$ over two lines."),
     "include.md": page("# Include", '~~~python\n--8<-- "snippets/absent.py"\n~~~'),
     "links.md": page("# Links", "A [missing page](absent.md).", "", "A [missing anchor](drift.md#no-such-heading)."),
 }
@@ -104,6 +108,7 @@ def test_strict_build_fails_on_each_bad_page_with_file_and_line(tmp_path):
     assert "-3\n+2" in log
     assert "docs/raise.md:5: the block raised an exception" in log and 'File "docs/raise.md", line 7' in log
     assert "docs/math.md:7: bad LaTeX in $`\\frac{1}{`$: ParseError: KaTeX parse error: Unexpected end of input" in log
+    assert "docs/math.md:11: inline math $`...`$ must open and close on the same line" in log
     assert "docs/math.md:3" not in log
     assert "docs/include.md:4: missing include" in log
     assert "docs/links.md:3: Doc file 'links.md' contains a link 'absent.md'" in log

@@ -135,6 +135,26 @@ def find(src_lines: list[str]) -> list[Formula]:
     return formulas
 
 
+def _unclosed_inline_math(src_lines: list[str]) -> list[int]:
+    """Lines outside fences where a `$`` opens inline math that markdown-katex will not find (it would show raw TeX)."""
+    unclosed = []
+    fence_close: str | None = None
+    for number, line in enumerate(src_lines, start=1):
+        if fence_close is not None:
+            fence_close = None if line.rstrip() == fence_close else fence_close
+            continue
+        fence = extension.FENCE_RE.match(line)
+        if fence:
+            fence_close = fence.group(1) + fence.group(2)
+            continue
+        rest = line
+        for item in extension.iter_inline_katex(line):
+            rest = rest.replace(item.inline_text, "", 1)
+        if "$`" in rest:
+            unclosed.append(number)
+    return unclosed
+
+
 def render(formula: Formula, options: dict) -> str:
     """Exactly the call markdown-katex's preprocessor makes, so the HTML lands in the shared cache."""
     before = stats.rendered
@@ -150,6 +170,8 @@ HEADING = re.compile(r"^#{1,6}\s")
 def check(src: Source, options: dict) -> list[tuple[int, str]]:
     """Render every formula of the page; return (expanded line, message) for each that fails or garbles a heading."""
     problems = []
+    for number in _unclosed_inline_math(src.lines):
+        problems.append((number, "inline math $`...`$ must open and close on the same line (markdown-katex reads one line at a time)"))
     for formula in find(src.lines):
         if not formula.display and HEADING.match(src.lines[formula.line - 1]):
             problems.append(
@@ -164,7 +186,7 @@ def check(src: Source, options: dict) -> list[tuple[int, str]]:
             render(formula, options)
         except wrapper.KatexError as error:
             lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-            reason = next((line for line in lines if "ParseError" in line), lines[-1] if lines else "")
+            reason = next((line[line.index("ParseError") :] for line in lines if "ParseError" in line), lines[-1] if lines else "")
             problems.append((formula.line, f"bad LaTeX in {formula.tex.strip()}: {reason}"))
     return problems
 
