@@ -13,7 +13,7 @@ nox.options.sessions = ["docs-test"]
 
 PYTHON = "3.11"
 ROOT = Path(__file__).parent
-ENV = {"NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+ENV = {"NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "ATEN_CPU_CAPABILITY": "avx2"}
 
 
 def install(session: nox.Session) -> None:

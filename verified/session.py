@@ -15,6 +15,9 @@ from verified.blocks import Block
 from verified.source import Source
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Same kernels on every x86 machine: torch picks AVX512 code where the CPU has it, and vectorised kernels
+# round differently by vector width. Pinned before torch is imported (both front ends import this first).
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 
 
 @dataclass
