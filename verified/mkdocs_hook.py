@@ -12,7 +12,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from verified import engine, katex, notebook_page, project, render, versions
+from verified import engine, katex, notebook_export, notebook_page, project, render, versions
 
 log = logging.getLogger("mkdocs.verified")
 
@@ -99,6 +99,11 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     destination = Path(page.file.abs_dest_path).parent
     for figure in figures:
         _figures[destination / figure.name] = figure.svg
+    if report.blocks and report.ok:
+        # "Download as notebook": the page's prose, code and checked outputs, runnable top to bottom in Jupyter.
+        notebook = f"{Path(page.file.src_uri).stem}.ipynb"
+        _figures[destination / notebook] = notebook_export.page_notebook(report)
+        page.nb_url = notebook  # type: ignore[attr-defined]
     return text
 
 

@@ -1,0 +1,105 @@
+"""Every Markdown page as a Jupyter notebook: its prose, its code (includes expanded) and its checked outputs."""
+
+from __future__ import annotations
+
+import json
+
+from markdown_katex import extension
+
+from verified.blocks import EXPECTED_OUTPUT, OWN_DIRECTIVE
+from verified.engine import PageReport
+
+# The state every page starts from (verified/session.py), as code the reader can see and run.
+SETUP = """\
+# The state every page of the site starts from (seeds, dtype, print options, one thread),
+# so this notebook prints exactly what the page shows.
+import random
+
+import numpy
+import torch
+
+random.seed(0)
+numpy.random.seed(0)
+torch.manual_seed(0)
+torch.set_default_dtype(torch.float32)
+torch.set_printoptions(profile="default", sci_mode=None)
+torch.set_grad_enabled(True)
+torch.set_num_threads(1)
+"""
+
+
+def _jupyter_math(lines: list[str]) -> list[str]:
+    """markdown-katex syntax to Jupyter's: $`x`$ -> $x$, ```math fences -> $$ blocks."""
+    out, in_math = [], False
+    for line in lines:
+        if extension.BLOCK_START_RE.match(line) and not in_math:
+            out.append("$$")
+            in_math = True
+        elif in_math and line.strip().startswith("```"):
+            out.append("$$")
+            in_math = False
+        elif in_math:
+            out.append(line)
+        else:
+            for item in reversed(list(extension.iter_inline_katex(line))):
+                tex = extension._clean_inline_text(item.inline_text)
+                line = line[: item.start] + f"${tex}$" + line[item.end :]
+            out.append(line)
+    return out
+
+
+def _markdown_cell(lines: list[str]) -> dict | None:
+    kept = [line for line in lines if not EXPECTED_OUTPUT.match(line.strip()) and not OWN_DIRECTIVE.match(line.strip())]
+    text = "\n".join(_jupyter_math(kept)).strip("\n")
+    if not text.strip():
+        return None
+    return {"cell_type": "markdown", "metadata": {}, "source": text.splitlines(keepends=True)}
+
+
+def page_notebook(report: PageReport) -> str:
+    """Deterministic .ipynb text (stable cell ids, sorted keys): same page, same bytes."""
+    assert report.source is not None
+    src = report.source
+    cells: list[dict] = [
+        {"cell_type": "code", "metadata": {}, "source": SETUP.splitlines(keepends=True), "outputs": [], "execution_count": None}
+    ]
+    position = 1
+    for block, run in zip(report.blocks, report.runs, strict=False):
+        prose = _markdown_cell(src.lines[position - 1 : block.line - 1])
+        if prose:
+            cells.append(prose)
+        outputs: list[dict] = []
+        if run.output:
+            outputs.append({"output_type": "stream", "name": "stdout", "text": run.output.splitlines(keepends=True)})
+        for svg in run.figures:
+            outputs.append({"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg.splitlines(keepends=True)}})
+        metadata = {"tags": ["raises-exception"]} if block.raises else {}
+        cells.append(
+            {
+                "cell_type": "code",
+                "metadata": metadata,
+                "source": block.code.rstrip("\n").splitlines(keepends=True),
+                "outputs": outputs,
+                "execution_count": None,
+            }
+        )
+        position = (block.output_fence[1] if block.output_fence else block.end) + 1
+    prose = _markdown_cell(src.lines[position - 1 :])
+    if prose:
+        cells.append(prose)
+    for number, cell in enumerate(cells, start=1):
+        cell["id"] = f"cell-{number}"
+    notebook = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def expected_stdout(cell: dict) -> str:
+    return "".join("".join(output.get("text", [])) for output in cell.get("outputs", []) if output.get("name") == "stdout")
