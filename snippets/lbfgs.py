@@ -201,11 +201,11 @@ class LBFGS:
             if self.line_search_fn == "strong_wolfe":
                 x0 = [p.clone() for p in self.params]
 
-                def phi(t_try):
+                def phi(t_try, d=d, x0=x0):  # bound now: called only within this iteration
                     """One closure call at x0 + t_try·d; the parameters are put back afterwards."""
                     self.move(t_try, d)
                     f_try, g_try = self.evaluate(closure)
-                    for p, p0 in zip(self.params, x0):
+                    for p, p0 in zip(self.params, x0, strict=True):
                         p.copy_(p0)
                     return float(f_try), g_try
 

@@ -19,6 +19,8 @@ def curve(rule, base_lr, n):
         lr = rule(t, lr, base_lr)
         lrs.append(lr)
     return lrs
+
+
 # --8<-- [end:core]
 
 
@@ -26,6 +28,8 @@ def curve(rule, base_lr, n):
 def lambda_lr(t, lr, base_lr, lr_lambda, initial=False):
     """LambdaLR, closed form: η_t = η_0 · λ(t)."""
     return base_lr * lr_lambda(t)
+
+
 # --8<-- [end:lambda]
 
 
@@ -35,6 +39,8 @@ def multiplicative_lr(t, lr, base_lr, lr_lambda, initial=False):
     if initial:
         return lr
     return lr * lr_lambda(t)
+
+
 # --8<-- [end:multiplicative]
 
 
@@ -45,9 +51,12 @@ def step_lr(t, lr, base_lr, step_size, gamma=0.1, initial=False):
         return lr
     return lr * gamma
 
+
 def step_closed_form(t, base_lr, step_size, gamma=0.1):
     """StepLR._get_closed_form_lr: η_t = η_0 · γ^⌊t / step_size⌋."""
     return base_lr * gamma ** (t // step_size)
+
+
 # --8<-- [end:step]
 
 
@@ -59,9 +68,12 @@ def multistep_lr(t, lr, base_lr, milestones, gamma=0.1, initial=False):
         return lr
     return lr * gamma**k
 
+
 def multistep_closed_form(t, base_lr, milestones, gamma=0.1):
     """MultiStepLR._get_closed_form_lr: η_t = η_0 · γ^(number of milestones ≤ t)."""
     return base_lr * gamma ** bisect_right(sorted(milestones), t)
+
+
 # --8<-- [end:multistep]
 
 
@@ -74,9 +86,12 @@ def constant_lr(t, lr, base_lr, factor=1.0 / 3, total_iters=5, initial=False):
         return lr
     return lr * (1.0 / factor)
 
+
 def constant_closed_form(t, base_lr, factor=1.0 / 3, total_iters=5):
     """ConstantLR._get_closed_form_lr: η_0 · factor before total_iters, η_0 · 1 from then on."""
     return base_lr * (factor + (t >= total_iters) * (1 - factor))
+
+
 # --8<-- [end:constant]
 
 
@@ -90,9 +105,12 @@ def linear_lr(t, lr, base_lr, start_factor=1.0 / 3, end_factor=1.0, total_iters=
     delta = end_factor - start_factor
     return lr * (1.0 + delta / (total_iters * start_factor + (t - 1) * delta))
 
+
 def linear_closed_form(t, base_lr, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
     """LinearLR._get_closed_form_lr: η_t = η_0 (s + (e − s) · min(T, t) / T)."""
     return base_lr * (start_factor + (end_factor - start_factor) * min(total_iters, t) / total_iters)
+
+
 # --8<-- [end:linear]
 
 
@@ -103,9 +121,12 @@ def exponential_lr(t, lr, base_lr, gamma, initial=False):
         return lr
     return lr * gamma
 
+
 def exponential_closed_form(t, base_lr, gamma):
     """ExponentialLR._get_closed_form_lr: η_t = η_0 · γ^t."""
     return base_lr * gamma**t
+
+
 # --8<-- [end:exponential]
 
 
@@ -117,9 +138,12 @@ def polynomial_lr(t, lr, base_lr, total_iters=5, power=1.0, initial=False):
     decay = ((1.0 - t / total_iters) / (1.0 - (t - 1) / total_iters)) ** power
     return lr * decay
 
+
 def polynomial_closed_form(t, base_lr, total_iters=5, power=1.0):
     """PolynomialLR._get_closed_form_lr: η_t = η_0 (1 − min(T, t) / T)^p."""
     return base_lr * (1.0 - min(total_iters, t) / total_iters) ** power
+
+
 # --8<-- [end:polynomial]
 
 
@@ -137,6 +161,8 @@ def cosine_annealing_lr(t, lr, base_lr, T_max, eta_min=0.0, initial=False):
 def cosine_annealing_closed_form(t, base_lr, T_max, eta_min=0.0):
     """CosineAnnealingLR._get_closed_form_lr: η_t = η_min + (η_0 − η_min)(1 + cos(π t / T_max)) / 2."""
     return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
+
+
 # --8<-- [end:cosine]
 
 
@@ -153,6 +179,8 @@ def swa_lr_rule(t, lr, base_lr, swa_lr, anneal_epochs=10, anneal_strategy="cos",
     start = swa_lr if prev_alpha == 1 else (lr - prev_alpha * swa_lr) / (1 - prev_alpha)
     alpha = anneal(max(0, min(1, t / max(1, anneal_epochs))))
     return swa_lr * alpha + start * (1 - alpha)
+
+
 # --8<-- [end:swa]
 
 
@@ -181,6 +209,8 @@ def cosine_warm_restarts(base_lr, T_0, T_mult=1, eta_min=0.0, epochs=()):
             T_i, T_cur = T_0, epoch
         lrs.append(eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * T_cur / T_i)) / 2)
     return lrs
+
+
 # --8<-- [end:warm_restarts]
 
 
@@ -209,6 +239,8 @@ def cyclic_lr(
     lr = base_lr + (max_lr - base_lr) * h * s
     momentum = max_momentum - (max_momentum - base_momentum) * h * s
     return lr, momentum
+
+
 # --8<-- [end:cyclic]
 
 
@@ -244,6 +276,8 @@ def one_cycle_lr(
             pct = (t - start_step) / (end_step - start_step)
             return anneal(lr_a, lr_b, pct), anneal(m_a, m_b, pct)
         start_step = end_step
+
+
 # --8<-- [end:onecycle]
 
 
@@ -279,6 +313,8 @@ def reduce_lr_on_plateau(
             cooldown_counter, num_bad_epochs = cooldown, 0
         lrs.append(lr)
     return lrs
+
+
 # --8<-- [end:plateau]
 
 
@@ -292,6 +328,8 @@ def chained_scheduler(rules):
         return lr
 
     return rule
+
+
 # --8<-- [end:chained]
 
 
@@ -319,4 +357,6 @@ def sequential_lr(rules, closed_forms, milestones):
         return rules[i](own_t[i], lr, base_lr)
 
     return rule
+
+
 # --8<-- [end:sequential]

@@ -84,9 +84,7 @@ def run(optimizer_class, make_problem, **options):
         before = calls
         loss = optimizer.step(closure)
         state = optimizer.state[params[0]] if optimizer_class is torch.optim.LBFGS else optimizer.state
-        record.append(
-            ([p.detach().clone() for p in params], float(loss.detach()), calls - before, state["func_evals"], state["n_iter"])
-        )
+        record.append(([p.detach().clone() for p in params], float(loss.detach()), calls - before, state["func_evals"], state["n_iter"]))
     return record
 
 

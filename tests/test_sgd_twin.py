@@ -33,7 +33,7 @@ def run_both(kwargs, shapes, steps, seed, lr_schedule=None, skip_every=3):
             hyper["lr"] = lr_schedule[t]
             for group in optimizer.param_groups:
                 group["lr"] = lr_schedule[t]
-        for i, (p, q) in enumerate(zip(torch_params, twin_params)):
+        for i, (p, q) in enumerate(zip(torch_params, twin_params, strict=True)):
             if skip_every and i == 0 and t % skip_every == 2:  # this parameter gets no gradient this step
                 p.grad = q.grad = None
             else:
@@ -45,7 +45,7 @@ def run_both(kwargs, shapes, steps, seed, lr_schedule=None, skip_every=3):
 
 
 def assert_same(optimizer, torch_params, twin_params, state):
-    for p, q in zip(torch_params, twin_params):
+    for p, q in zip(torch_params, twin_params, strict=True):
         torch.testing.assert_close(q, p, **TOL)
         torch_buffer = optimizer.state[p].get("momentum_buffer")
         assert (torch_buffer is None) == (q not in state)
@@ -77,9 +77,7 @@ def test_twin_equals_torch_on_random_hyperparameters(
 ):
     if nesterov and (momentum == 0 or dampening != 0):
         dampening, momentum = 0.0, momentum or 0.9  # torch refuses this combination (the Nesterov page shows why)
-    kwargs = dict(
-        lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize
-    )
+    kwargs = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
     assert_same(*run_both(kwargs, shapes, STEPS, seed, lr_schedule={switch: new_lr}))
 
 
@@ -100,8 +98,8 @@ def test_foreach_and_fused_agree_with_the_for_loop(optim_input, dtype):
                 p.grad = torch.randn(p.shape, generator=grad_gen, dtype=dtype)
             optimizer.step()
         runs[impl] = params
-    for a, b in zip(runs["for-loop"], runs["foreach"]):
+    for a, b in zip(runs["for-loop"], runs["foreach"], strict=True):
         assert torch.equal(a, b)
     eps = torch.finfo(dtype).eps
-    for a, b in zip(runs["for-loop"], runs["fused"]):
+    for a, b in zip(runs["for-loop"], runs["fused"], strict=True):
         torch.testing.assert_close(b, a, rtol=STEPS * eps, atol=STEPS * eps)
