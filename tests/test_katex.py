@@ -40,3 +40,9 @@ def test_cache_is_persistent_and_keyed_without_the_virtualenv_path(tmp_path, mon
     render_all("binary", tmp_path, monkeypatch)
     assert katex.stats.rendered == before  # every formula came from .cache/katex
     assert wrapper._cleanup_cache_dir() is None and len(list((tmp_path / "katex").glob("*.html"))) == len(FORMULAS)
+
+
+def test_find_sees_every_formula_after_a_math_fence():
+    lines = ["Before $`a`$.", "```math", "b", "```", "After $`c`$ and $`d`$.", "```python", "x = '$`e`$'", "```", "$`f`$"]
+    found = [(formula.line, formula.tex) for formula in katex.find(lines)]
+    assert found == [(1, "$`a`$"), (2, "```math\nb\n```"), (5, "$`c`$"), (5, "$`d`$"), (9, "$`f`$")]

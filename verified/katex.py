@@ -117,7 +117,7 @@ def find(src_lines: list[str]) -> list[Formula]:
             if line.rstrip() == fence_close:
                 block = "\n".join(part[len(math_lines[0]) - len(math_lines[0].lstrip()) :] for part in math_lines).rstrip()
                 formulas.append(Formula(math_start, block, display=True))
-                math_lines = []
+                math_lines, fence_close = [], None
             continue
         if fence_close is not None:
             if line.rstrip() == fence_close:
