@@ -23,7 +23,7 @@ class Problem:
         return f"{self.path}:{self.line}"
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        return f"{self.where}: {self.message.rstrip()}"
 
 
 @dataclass
