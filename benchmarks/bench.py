@@ -146,9 +146,10 @@ def main() -> None:
         results["warm build, nothing changed"] = summary(warm)
         results["serve: one page's prose edited"] = summary(prose)
         results["serve: one code block edited"] = summary(code)
-        nox = shutil.which("nox") or "nox"
-        timed([nox, "-s", "docs-test", "--", "-x", "-q"], ROOT)  # make sure the virtualenv is ready
-        results["docs-test, virtualenv ready"] = summary([timed([nox, "-s", "docs-test", "--", "-q"], ROOT) for _ in range(RUNS)])
+        # The copy's own noxfile, with the project's ready virtualenvs (--envdir): what `nox -s docs-test` costs a maintainer.
+        nox = [shutil.which("nox") or "nox", "-f", str(tree / "noxfile.py"), "--envdir", str(ROOT / ".nox"), "-s", "docs-test", "--", "-q"]
+        timed(nox, tree)  # make sure the virtualenv is ready and the page cache warm, as after any first run
+        results["docs-test, virtualenv ready"] = summary([timed(nox, tree) for _ in range(RUNS)])
         shutil.rmtree(tree / ".cache", ignore_errors=True)
         math = math_throughput(tree)
         sizes = {p.relative_to(tree / "site").as_posix(): p.stat().st_size for p in (tree / "site").rglob("*.html")}
