@@ -16,8 +16,8 @@ from verified import engine, katex, notebook_export, notebook_page, project, ren
 
 log = logging.getLogger("mkdocs.verified")
 
-_figures: dict[Path, str] = {}  # generated files to write into site/: figures of pages
-_stylesheets: dict[str, str] = {}  # and the notebooks' shared stylesheet
+_generated: dict[Path, str] = {}  # files the build writes into site/: figures, page notebooks, shared CSS
+_stylesheets: dict[str, str] = {}  # the notebooks' shared stylesheet, by site path
 _counts = {"pages": 0, "executed": 0, "notebooks": 0, "notebooks_executed": 0}
 _katex_options: dict = {}
 
@@ -64,7 +64,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
-    _figures.clear()
+    _generated.clear()
     _stylesheets.clear()
     _counts.update(pages=0, executed=0, notebooks=0, notebooks_executed=0)
     katex.stats.rendered = katex.stats.cached = 0
@@ -82,7 +82,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
             log.warning(str(problem))
         # Escape the includes (pymdownx.snippets' `;--8<--`) so a missing one is reported, not raised without a line.
         markdown = re.sub(r"^(\s*)(-+8<-+\s)", r"\1;\2", markdown, flags=re.MULTILINE)
-        return "\n".join(render._problem_box(report.text())) + "\n" + markdown
+        return "\n".join(render.problem_box(report.text())) + "\n" + markdown
     src = report.source
     front_matter = len(src.text.splitlines()) - len(markdown.splitlines()) if src.text != markdown else 0
     math_problems: dict[int, list[str]] = {}
@@ -98,11 +98,11 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     text, figures = render.page_markdown(report, Path(page.file.src_uri).stem, front_matter, math_problems)
     destination = Path(page.file.abs_dest_path).parent
     for figure in figures:
-        _figures[destination / figure.name] = figure.svg
+        _generated[destination / figure.name] = figure.svg
     if report.blocks and report.ok:
         # "Download as notebook": the page's prose, code and checked outputs, runnable top to bottom in Jupyter.
         notebook = f"{Path(page.file.src_uri).stem}.ipynb"
-        _figures[destination / notebook] = notebook_export.page_notebook(report)
+        _generated[destination / notebook] = notebook_export.page_notebook(report)
         page.nb_url = notebook  # type: ignore[attr-defined]
     return text
 
@@ -114,7 +114,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         html = notebook_page.rewrite_links(html, page, files, log)
         html = notebook_page.share_styles(html, page, _stylesheets)
         notebook = Path(page.file.abs_dest_path).parent / (Path(page.file.src_uri).stem + ".ipynb")
-        _figures[notebook] = notebook_page.as_ipynb(page.file.abs_src_path)
+        _generated[notebook] = notebook_page.as_ipynb(page.file.abs_src_path)
         page.nb_url = notebook.name  # type: ignore[attr-defined]  # the download button in overrides/main.html
     stamp = (
         f"Every output on this page was produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}."
@@ -124,10 +124,10 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
 
 def on_post_build(config: MkDocsConfig) -> None:
     for name, css in _stylesheets.items():
-        _figures[Path(config.site_dir) / name] = css
-    for path, svg in _figures.items():
+        _generated[Path(config.site_dir) / name] = css
+    for path, text in _generated.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(svg, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     log.info(
         "verified: %d pages checked (%d executed, %d from cache); %d notebooks (%d executed, %d from cache); "
         "%d formulas rendered anew; torch %s",

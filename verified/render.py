@@ -14,7 +14,7 @@ class Figure:
     svg: str
 
 
-def _problem_box(message: str) -> list[str]:
+def problem_box(message: str) -> list[str]:
     """A visible admonition, so `mkdocs serve` shows a drifted output on the page itself."""
     body = html.escape(message).replace("$", "&#36;")  # a quoted formula must not be rendered (or fail) again
     return ["", '!!! failure "Verification failed"', "", "    <pre><code>" + body.replace("\n", "\n    ") + "</code></pre>", ""]
@@ -41,10 +41,10 @@ def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems
         origin = src.origins[block.line - 1]
         for message in by_line.pop((origin.path, origin.line), []):
             anchor = block.output_fence[1] if block.output_fence else block.end
-            after.setdefault(anchor, []).extend(_problem_box(message))
+            after.setdefault(anchor, []).extend(problem_box(message))
     for line, messages in extra_problems.items():
         for message in messages:
-            after.setdefault(line, []).extend(_problem_box(message))
+            after.setdefault(line, []).extend(problem_box(message))
     lines = list(src.lines)
     for block in report.blocks:
         if block.output_fence:
@@ -55,7 +55,7 @@ def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems
     leftover = [message for messages in by_line.values() for message in messages]
     out: list[str] = []
     if leftover:
-        out.extend(_problem_box("\n\n".join(leftover)))
+        out.extend(problem_box("\n\n".join(leftover)))
     for number, line in enumerate(lines, start=1):
         if number > skip_lines:
             out.append(line)
