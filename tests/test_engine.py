@@ -196,11 +196,20 @@ def test_cache_serves_unchanged_pages_and_notices_a_changed_snippet(tmp_path):
     path = write(tmp_path, "cached.md", text, {"value.py": "VALUE = 1\n"})
     assert engine.check_page(path).executed
     assert not engine.check_page(path).executed
-    path.write_text(text.replace("# Cached", "# Cached, with new prose"), encoding="utf-8")
-    assert not engine.check_page(path).executed  # prose is not in the key
+    path.write_text(text.replace("# Cached", "# Cached\n\nNew prose, which moves the block down two lines."), encoding="utf-8")
+    assert not engine.check_page(path).executed  # prose and line numbers are not in the key
     (tmp_path / "snippets" / "value.py").write_text("VALUE = 2\n", encoding="utf-8")
     report = engine.check_page(path)
     assert report.executed and "-1\n+2" in report.text()
+
+
+def test_cached_traceback_is_not_served_once_its_lines_have_moved(tmp_path):
+    text = page("# Fails", "~~~python\nraise ValueError('boom')\n~~~")
+    path = write(tmp_path, "fails.md", text)
+    assert 'File "docs/fails.md", line 4' in engine.check_page(path).text()
+    path.write_text(text.replace("# Fails", "# Fails\n\nProse."), encoding="utf-8")
+    report = engine.check_page(path)
+    assert report.executed and 'File "docs/fails.md", line 6' in report.text()
 
 
 def test_other_torch_gets_one_message_with_both_versions(tmp_path, monkeypatch):

@@ -25,27 +25,32 @@ ENGINE_DIGEST = _engine_digest()
 
 
 def key(display: str, blocks: list[Block]) -> str:
-    """Code, includes (already expanded into the code), positions (tracebacks name lines), engine, torch, Python.
+    """Code (includes already expanded into it), `raises`, engine, torch, Python: what a run's results depend on.
 
-    Not the prose and not the expected outputs: editing those re-checks the page but never re-runs it."""
+    Not the prose, not the expected outputs, not the lines: editing prose re-checks a page but never re-runs it."""
     digest = hashlib.sha256()
     for part in (ENGINE_DIGEST, running_torch(), running_python(), display):
         digest.update(part.encode() + b"\0")
     for block in blocks:
-        digest.update(f"{block.line}\0{block.raises}\0{block.code}\0".encode())
+        digest.update(f"{block.raises}\0{block.code}\0".encode())
     return digest.hexdigest()
 
 
-def load(cache_dir: Path, page_key: str) -> list[BlockRun] | None:
+def load(cache_dir: Path, page_key: str, blocks: list[Block]) -> list[BlockRun] | None:
     path = cache_dir / "pages" / f"{page_key}.json"
     if not path.is_file():
         return None
-    return [BlockRun(**run) for run in json.loads(path.read_text(encoding="utf-8"))]
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    runs = [BlockRun(**run) for run in stored["runs"]]
+    if any(run.error for run in runs) and stored["lines"] != [block.line for block in blocks]:
+        return None  # a traceback names page lines, and they moved
+    return runs
 
 
-def store(cache_dir: Path, page_key: str, runs: list[BlockRun]) -> None:
+def store(cache_dir: Path, page_key: str, blocks: list[Block], runs: list[BlockRun]) -> None:
     folder = cache_dir / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f"{page_key}.json.tmp"
-    temporary.write_text(json.dumps([asdict(run) for run in runs]), encoding="utf-8")
+    stored = {"lines": [block.line for block in blocks], "runs": [asdict(run) for run in runs]}
+    temporary.write_text(json.dumps(stored), encoding="utf-8")
     temporary.replace(folder / f"{page_key}.json")

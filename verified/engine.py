@@ -107,11 +107,11 @@ def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> P
         return report
     report.source, report.blocks = src, blocks
     page_key = cache.key(src.display, blocks)
-    runs = cache.load(proj.cache_dir, page_key) if use_cache else None
+    runs = cache.load(proj.cache_dir, page_key, blocks) if use_cache else None
     if runs is None:
         runs = _execute(src, blocks)
         report.executed = True
-        cache.store(proj.cache_dir, page_key, runs)
+        cache.store(proj.cache_dir, page_key, blocks, runs)
     report.runs = runs
     report.problems = _problems(src, blocks, runs, outputs_checked=path.suffix == ".md")
     return report
