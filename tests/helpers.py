@@ -25,6 +25,7 @@ def make_project(folder: Path, pages: dict[str, str], snippets: dict[str, str] |
         path = folder / "docs" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
+    (folder / "snippets").mkdir(exist_ok=True)  # mkdocs.yml watches it
     for name, text in (snippets or {}).items():
         path = folder / "snippets" / name
         path.parent.mkdir(parents=True, exist_ok=True)
