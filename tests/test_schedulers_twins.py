@@ -205,6 +205,18 @@ def test_one_cycle_lr(total_steps, pct_start, anneal_strategy, three_phase, adam
         S.one_cycle_lr(total_steps + 1, 0.1, total_steps)
 
 
+def test_one_cycle_phase_boundary_step():
+    """At t == end_step of a phase (an integer here: 0.25 · 200 − 1 = 49) torch still uses that phase, at pct = 1,
+    which gives its end value exactly. The next phase at pct = 0 would give min_lr + (max_lr − min_lr), which for
+    max_lr 1.3 (min_lr 1.3 / 5 / 2) is one ulp off: the two are told apart."""
+    kw = dict(pct_start=0.25, div_factor=5.0, final_div_factor=2.0)
+    opt = make_optimizer()
+    lrs = run_torch(opt, LR.OneCycleLR(opt, list(BASE_LRS), 200, **kw), n=200)
+    assert_same(lrs, [[S.one_cycle_lr(t, m, 200, **kw)[0] for t in range(201)] for m in BASE_LRS])
+    min_lr = 1.3 / 5.0 / 2.0
+    assert lrs[2][49] == 1.3 != min_lr + (1.3 - min_lr)
+
+
 def test_one_cycle_momentum_every_step():
     for adam in (False, True):
         opt = make_optimizer("adam" if adam else "sgd")
@@ -246,6 +258,7 @@ def test_reduce_lr_on_plateau_eps():
 CLOSED_FORMS = [
     (lambda o: LR.StepLR(o, 7, 0.8), partial(S.step_closed_form, step_size=7, gamma=0.8)),
     (lambda o: LR.MultiStepLR(o, [3, 30, 30, 90], 0.7), partial(S.multistep_closed_form, milestones=[3, 30, 30, 90], gamma=0.7)),
+    (lambda o: LR.MultiStepLR(o, [90, 30, 3, 30], 0.7), partial(S.multistep_closed_form, milestones=[90, 30, 3, 30], gamma=0.7)),
     (lambda o: LR.ConstantLR(o, 0.3, 40), partial(S.constant_closed_form, factor=0.3, total_iters=40)),
     (lambda o: LR.LinearLR(o, 0.2, 0.9, 50), partial(S.linear_closed_form, start_factor=0.2, end_factor=0.9, total_iters=50)),
     (lambda o: LR.ExponentialLR(o, 0.97), partial(S.exponential_closed_form, gamma=0.97)),
@@ -374,3 +387,147 @@ def test_recursion_and_closed_form_agree_to_rounding():
             worst = max(worst, abs(r - c))
     # 240 recursive steps, each rounding at ~1e-16 relative: the drift stays far below 1e-12 of the base lr.
     assert math.isfinite(worst) and worst / 0.1 < 1e-12
+
+
+# Defaults: every test above passes its hyperparameters explicitly, so a twin whose default differed from
+# torch's would pass them all; here torch and twin get only the required arguments.
+DEFAULT_RULES = [
+    (lambda o: LR.StepLR(o, 7), partial(S.step_lr, step_size=7)),
+    (lambda o: LR.MultiStepLR(o, [3, 50, 50, 120]), partial(S.multistep_lr, milestones=[3, 50, 50, 120])),
+    (lambda o: LR.ConstantLR(o), S.constant_lr),
+    (lambda o: LR.LinearLR(o), S.linear_lr),
+    (lambda o: LR.PolynomialLR(o), S.polynomial_lr),
+    (lambda o: LR.CosineAnnealingLR(o, 30), partial(S.cosine_annealing_lr, T_max=30)),
+    (lambda o: torch.optim.swa_utils.SWALR(o, 0.05), partial(S.swa_lr_rule, swa_lr=0.05)),
+]
+
+
+@pytest.mark.parametrize("make, rule", DEFAULT_RULES)
+def test_default_hyperparameters_rules(make, rule):
+    check_rule(make, rule)
+
+
+DEFAULT_CLOSED_FORMS = [
+    (lambda o: LR.StepLR(o, 7), partial(S.step_closed_form, step_size=7)),
+    (lambda o: LR.MultiStepLR(o, [3, 50, 50, 120]), partial(S.multistep_closed_form, milestones=[3, 50, 50, 120])),
+    (lambda o: LR.ConstantLR(o), S.constant_closed_form),
+    (lambda o: LR.LinearLR(o), S.linear_closed_form),
+    (lambda o: LR.PolynomialLR(o), S.polynomial_closed_form),
+    (lambda o: LR.CosineAnnealingLR(o, 30), partial(S.cosine_annealing_closed_form, T_max=30)),
+]
+
+
+@pytest.mark.parametrize("make, closed", DEFAULT_CLOSED_FORMS)
+def test_default_hyperparameters_closed_forms(make, closed):
+    test_closed_forms(make, closed)
+
+
+def test_default_hyperparameters_warm_restarts_cyclic_one_cycle():
+    opt = make_optimizer()
+    twin = [S.cosine_warm_restarts(lr, 7, epochs=[None] * N) for lr in BASE_LRS]
+    assert_same(run_torch(opt, LR.CosineAnnealingWarmRestarts(opt, 7)), twin)
+
+    fn = lambda x: 1 / (1 + 0.1 * x)  # noqa: E731
+    for extra in ({}, {"step_size_up": 5}, {"step_size_up": 5, "mode": "exp_range"}, {"step_size_up": 5, "scale_fn": fn}):
+        args = [extra[k] for k in ("step_size_up",) if k in extra]
+        kw = {k: v for k, v in extra.items() if k != "step_size_up"}
+        for key, part in (("lr", 0), ("momentum", 1)):
+            opt = make_optimizer()
+            sched = LR.CyclicLR(opt, 0.01, 0.2, *args, **kw)
+            twin = [S.cyclic_lr(t, 0.01, 0.2, *args, **kw)[part] for t in range(N + 1)]
+            assert_same(run_torch(opt, sched, key=key), [twin] * 3)
+
+    for key, part in (("lr", 0), ("momentum", 1)):
+        opt = make_optimizer()
+        sched = LR.OneCycleLR(opt, list(BASE_LRS), N)
+        twin = [[S.one_cycle_lr(t, m, N)[part] for t in range(N + 1)] for m in BASE_LRS]
+        assert_same(run_torch(opt, sched, key=key), twin)
+
+
+def test_default_hyperparameters_plateau():
+    """Flat stretches (factor, patience, mode) and a chain of metrics that each improve on the best by one ulp
+    more than the default threshold: torch counts every one as better. The second group's lr is so small that
+    its first cut is only just larger than the default eps (1.00000008e-8 > 1e-8)."""
+    chain = [1.0]
+    for _ in range(60):
+        chain.append(math.nextafter(chain[-1] * (1.0 - 1e-4), 0.0))
+    metrics = [1.0] * 30 + chain + [chain[-1]] * 40
+    lrs = (0.1, 1.1111112e-8, 1.3)
+    opt = make_optimizer(lrs=lrs)
+    torch_lrs = run_torch(opt, LR.ReduceLROnPlateau(opt), n=len(metrics), step_args=metrics)
+    assert_same(torch_lrs, [S.reduce_lr_on_plateau(lr, metrics) for lr in lrs])
+    assert torch_lrs[0][91] == torch_lrs[0][30]  # the chain: no cut in 61 steps
+    assert torch_lrs[1][-1] < lrs[1]  # the tiny lr was cut once
+
+    # patience=0: a single step not counted as better would cut at once, so each link of the chain is checked
+    opt = make_optimizer(lrs=lrs)
+    torch_lrs = run_torch(opt, LR.ReduceLROnPlateau(opt, patience=0), n=len(chain), step_args=chain)
+    assert_same(torch_lrs, [S.reduce_lr_on_plateau(lr, chain, patience=0) for lr in lrs])
+    assert all(c == [c[0]] * len(c) for c in torch_lrs)
+
+    # min_lr defaults to 0: with factor 0.001 the lr falls from 1e-7 to 1e-10 (the cut is still larger than eps)
+    metrics = [1.0] * 60
+    opt = make_optimizer(lrs=lrs)
+    torch_lrs = run_torch(opt, LR.ReduceLROnPlateau(opt, factor=0.001), n=len(metrics), step_args=metrics)
+    assert_same(torch_lrs, [S.reduce_lr_on_plateau(lr, metrics, factor=0.001) for lr in lrs])
+    assert torch_lrs[0][-1] < 1e-9
+
+
+def test_reduce_lr_on_plateau_eps_boundary():
+    """lr - lr·factor == eps exactly for this lr: torch requires a reduction larger than eps, so no cut."""
+    lr = 1.1111111111111112e-08
+    assert lr - lr * 0.1 == 1e-8
+    metrics = [1.0] * 40
+    opt = make_optimizer(lrs=(lr, 0.1))
+    sched = LR.ReduceLROnPlateau(opt, patience=2)
+    torch_lrs = run_torch(opt, sched, n=40, step_args=metrics)
+    assert_same(torch_lrs, [S.reduce_lr_on_plateau(x, metrics, patience=2) for x in (lr, 0.1)])
+    assert torch_lrs[0] == [lr] * 41 and torch_lrs[1][-1] < 0.1
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+@pytest.mark.parametrize("threshold_mode", ["rel", "abs"])
+def test_reduce_lr_on_plateau_infinite_first_metrics(mode, threshold_mode):
+    """A diverged first loss (inf) is not better than the initial best: it counts as a bad epoch at once."""
+    metrics = [math.inf, math.inf, 1.0, 1.0, 0.5] + [0.5] * 20
+    if mode == "max":
+        metrics = [-m for m in metrics]
+    kw = dict(mode=mode, threshold_mode=threshold_mode, patience=0, cooldown=2)
+    opt = make_optimizer()
+    torch_lrs = run_torch(opt, LR.ReduceLROnPlateau(opt, **kw), n=len(metrics), step_args=metrics)
+    assert_same(torch_lrs, [S.reduce_lr_on_plateau(lr, metrics, **kw) for lr in BASE_LRS])
+    assert torch_lrs[0][1] < BASE_LRS[0]  # cut after the first step
+
+
+@pytest.mark.parametrize("milestones", [[1], [1, 2], [2, 3]])
+def test_sequential_first_milestones_at_one_and_two(milestones):
+    """Phases one step long; the first milestone at 1 still starts the first scheduler at construction."""
+
+    def make(o):
+        parts = [LR.LinearLR(o, 0.1, total_iters=5), LR.ExponentialLR(o, 0.9), LR.StepLR(o, 3, 0.5)]
+        return LR.SequentialLR(o, parts[: len(milestones) + 1], milestones=milestones)
+
+    rules = [
+        partial(S.linear_lr, start_factor=0.1, total_iters=5),
+        partial(S.exponential_lr, gamma=0.9),
+        partial(S.step_lr, step_size=3, gamma=0.5),
+    ]
+    closed = [None, partial(S.exponential_closed_form, gamma=0.9), partial(S.step_closed_form, step_size=3, gamma=0.5)]
+    k = len(milestones) + 1
+    check_rule(make, S.sequential_lr(rules[:k], closed[:k], milestones))
+
+
+def test_sequential_restart_without_closed_form_reads_the_current_lr():
+    """MultiplicativeLR has no closed form: at its milestone torch calls get_lr() at t = 0, which multiplies the
+    lr the previous phase left in the group (here ≠ initial_lr), not initial_lr."""
+    lam = lambda t: 0.98  # noqa: E731
+
+    def make(o):
+        return LR.SequentialLR(o, [LR.ExponentialLR(o, 0.9), LR.MultiplicativeLR(o, lam)], milestones=[15])
+
+    rule = S.sequential_lr(
+        [partial(S.exponential_lr, gamma=0.9), partial(S.multiplicative_lr, lr_lambda=lam)],
+        [partial(S.exponential_closed_form, gamma=0.9), None],
+        [15],
+    )
+    check_rule(make, rule)
