@@ -120,9 +120,7 @@ def test_lambda_and_multiplicative_lr():
 
 
 @CFG
-@given(
-    swa_lr=st.floats(1e-4, 2.0), anneal_epochs=st.integers(0, 60), anneal_strategy=st.sampled_from(["cos", "linear"])
-)
+@given(swa_lr=st.floats(1e-4, 2.0), anneal_epochs=st.integers(0, 60), anneal_strategy=st.sampled_from(["cos", "linear"]))
 def test_swalr(swa_lr, anneal_epochs, anneal_strategy):
     rule = partial(S.swa_lr_rule, swa_lr=swa_lr, anneal_epochs=anneal_epochs, anneal_strategy=anneal_strategy)
     check_rule(lambda o: torch.optim.swa_utils.SWALR(o, swa_lr, anneal_epochs, anneal_strategy), rule)
@@ -165,7 +163,7 @@ def test_cyclic_lr(up, down, mode, gamma, adam):
     opt = make_optimizer("adam" if adam else "sgd")
     max_lrs = [3 * lr for lr in BASE_LRS]
     sched = LR.CyclicLR(opt, list(BASE_LRS), max_lrs, up, down, mode, gamma)
-    twin = [[S.cyclic_lr(t, b, m, up, down, mode, gamma) for t in range(N + 1)] for b, m in zip(BASE_LRS, max_lrs)]
+    twin = [[S.cyclic_lr(t, b, m, up, down, mode, gamma) for t in range(N + 1)] for b, m in zip(BASE_LRS, max_lrs, strict=True)]
     assert_same(run_torch(opt, sched), [[lr for lr, _ in c] for c in twin])
     opt = make_optimizer("adam" if adam else "sgd")
     sched = LR.CyclicLR(opt, list(BASE_LRS), max_lrs, up, down, mode, gamma)
@@ -198,7 +196,7 @@ def test_one_cycle_lr(total_steps, pct_start, anneal_strategy, three_phase, adam
     moms = [[g["betas"][0] if adam else g["momentum"] for g in opt.param_groups]]
     twin = [[S.one_cycle_lr(t, m, total_steps, **kw) for t in range(total_steps + 1)] for m in BASE_LRS]
     assert_same(lrs, [[lr for lr, _ in c] for c in twin])
-    assert_same(list(zip(*moms)), [[c[-1][1]] for c in twin])
+    assert_same(list(zip(*moms, strict=True)), [[c[-1][1]] for c in twin])
     with pytest.raises(ValueError, match="Tried to step"):
         sched.step()
     with pytest.raises(ValueError, match="Tried to step"):
@@ -242,7 +240,7 @@ def test_reduce_lr_on_plateau(metrics, mode, factor, patience, threshold, thresh
     opt = make_optimizer()
     sched = LR.ReduceLROnPlateau(opt, min_lr=min_lr, **kw)
     min_lrs = min_lr if isinstance(min_lr, list) else [min_lr] * 3
-    twin = [S.reduce_lr_on_plateau(lr, metrics, min_lr=m, **kw) for lr, m in zip(BASE_LRS, min_lrs)]
+    twin = [S.reduce_lr_on_plateau(lr, metrics, min_lr=m, **kw) for lr, m in zip(BASE_LRS, min_lrs, strict=True)]
     assert_same(run_torch(opt, sched, n=len(metrics), step_args=metrics), twin)
 
 
@@ -324,7 +322,11 @@ def test_chained_scheduler():
         return LR.ChainedScheduler([LR.ConstantLR(o, 0.1, 20), LR.ExponentialLR(o, 0.9), LR.StepLR(o, 15, 0.5)])
 
     rule = S.chained_scheduler(
-        [partial(S.constant_lr, factor=0.1, total_iters=20), partial(S.exponential_lr, gamma=0.9), partial(S.step_lr, step_size=15, gamma=0.5)]
+        [
+            partial(S.constant_lr, factor=0.1, total_iters=20),
+            partial(S.exponential_lr, gamma=0.9),
+            partial(S.step_lr, step_size=15, gamma=0.5),
+        ]
     )
     check_rule(make, rule)
 
@@ -374,7 +376,7 @@ def test_state_dict_round_trip_resumes_the_curve(make):
     opt2.load_state_dict(opt_state)
     sched2.load_state_dict(sched_state)
     rest = run_torch(opt2, sched2, n=N - 117)
-    assert_same(whole, [a + b[1:] for a, b in zip(first, rest)])
+    assert_same(whole, [a + b[1:] for a, b in zip(first, rest, strict=True)])
 
 
 def test_recursion_and_closed_form_agree_to_rounding():
