@@ -29,10 +29,6 @@ class Block:
     end: int  # closing fence of the code, expanded line number
     output_fence: tuple[int, int] | None  # opening and closing line of the expected-output fence, expanded numbers
 
-    @property
-    def first_code_line(self) -> int:
-        return self.line + 1
-
 
 def _fence_close(lines: list[str], opening: int) -> int:
     """Expanded line number of the fence that closes the one opening at `opening` (1-based)."""

@@ -67,7 +67,7 @@ def on_pre_build(config: MkDocsConfig) -> None:
     _generated.clear()
     _stylesheets.clear()
     _counts.update(pages=0, executed=0, notebooks=0, notebooks_executed=0)
-    katex.stats.rendered = katex.stats.cached = 0
+    katex.stats.rendered = 0
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:

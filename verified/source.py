@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import markdown
@@ -25,7 +25,6 @@ class Source:
     text: str
     lines: list[str]  # expanded, without line ends
     origins: list[Origin]  # one per expanded line
-    includes: list[str] = field(default_factory=list)
 
     @property
     def expanded(self) -> str:
@@ -49,7 +48,6 @@ def read(path: Path, project: Project, text: str | None = None) -> Source:
     snippets = _snippet_preprocessor(project)
     lines: list[str] = []
     origins: list[Origin] = []
-    includes: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         match = snippets.RE_ALL_SNIPPETS.match(line) if "8<-" in line else None
         if match is None or match.group("escape"):
@@ -65,11 +63,10 @@ def read(path: Path, project: Project, text: str | None = None) -> Source:
             raise PageError(display, number, f"missing include: {error}") from None
         target = snippets.parse_snippet_target(match.group("snippet")[1:-1].strip()) or {}
         included = project.display(Path(snippets.get_snippet_path(target.get("path", "")) or target.get("path", "")))
-        includes.append(included)
         starts = target.get("start") or []
         # A single `path:START:END` range keeps real line numbers; other selections count from the first line shown.
         first = starts[0] + 1 if len(starts) == 1 and starts[0] is not None and starts[0] >= 0 else 1
         for offset, included_line in enumerate(expanded):
             lines.append(included_line)
             origins.append(Origin(included, first + offset))
-    return Source(path=path, display=display, text=text, lines=lines, origins=origins, includes=includes)
+    return Source(path=path, display=display, text=text, lines=lines, origins=origins)
