@@ -17,7 +17,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -29,7 +28,7 @@ import pytest
 import websocket
 from markdown_katex import extension
 
-from tests.helpers import ROOT, make_project, mkdocs_build, page, run
+from tests.helpers import ROOT, make_project, mkdocs_build, page
 from verified import blocks, project, source
 
 CHROMIUM = "chromium"
@@ -467,12 +466,8 @@ def check_site(
 
 
 @pytest.fixture(scope="module")
-def built_site(tmp_path_factory) -> Path:
-    """The real site, built strictly (the page cache under .cache/ makes this quick after the page tests)."""
-    folder = tmp_path_factory.mktemp("browser-site")
-    result = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(folder)], ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return folder
+def built_site(strict_site) -> Path:
+    return strict_site
 
 
 def test_every_page_reads_well_in_a_real_browser(built_site, tmp_path):

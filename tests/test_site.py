@@ -20,15 +20,12 @@ CSS_EXTERNAL = re.compile(r"""url\(\s*["']?(?:https?:)?//|@import\s+["']?(?:http
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> tuple[Path, str]:
-    """Build the real site twice: the first build may execute, the second must be served from the cache."""
-    first = tmp_path_factory.mktemp("site-first")
-    result = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(first)], ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr
+def site(strict_site, tmp_path_factory) -> tuple[Path, Path, str]:
+    """The shared strict build (it may execute pages), then a second build that must be served from the cache."""
     second = tmp_path_factory.mktemp("site-second")
     again = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(second)], ROOT)
     assert again.returncode == 0, again.stdout + again.stderr
-    return first, second, again.stderr
+    return strict_site, second, again.stderr
 
 
 def html_pages(site_dir: Path) -> list[Path]:
