@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 from markdown_katex import extension, wrapper
@@ -134,6 +135,21 @@ def find(src_lines: list[str]) -> list[Formula]:
     return formulas
 
 
+def _tex_of(formula: Formula) -> str:
+    if formula.display:
+        return extension._clean_block_text(formula.tex).strip()
+    return extension._clean_inline_text(formula.tex)
+
+
+def search_text(html: str, rendered: dict[str, str]) -> str:
+    """The page for the search index: each formula's KaTeX markup (MathML and a tree of spans) replaced by its TeX.
+
+    Material's search plugin re-parses every page's HTML, and KaTeX markup made that a quarter of a warm build."""
+    for formula_html, tex in rendered.items():
+        html = html.replace(formula_html, f"<code>{escape(tex)}</code>")
+    return html
+
+
 def _unclosed_inline_math(src_lines: list[str]) -> list[int]:
     """Lines outside fences where a `$`` opens inline math that markdown-katex will not find (it would show raw TeX)."""
     unclosed = []
@@ -162,8 +178,10 @@ def render(formula: Formula, options: dict) -> str:
 HEADING = re.compile(r"^#{1,6}\s")
 
 
-def check(src: Source, options: dict) -> list[tuple[int, str]]:
-    """Render every formula of the page; return (expanded line, message) for each that fails or garbles a heading."""
+def check(src: Source, options: dict, rendered: dict[str, str] | None = None) -> list[tuple[int, str]]:
+    """Render every formula of the page; return (expanded line, message) for each that fails or garbles a heading.
+
+    `rendered`, if given, collects each formula's HTML -> its TeX (what the search index gets instead)."""
     problems = []
     for number in _unclosed_inline_math(src.lines):
         problems.append((number, "inline math $`...`$ must open and close on the same line (markdown-katex reads one line at a time)"))
@@ -178,7 +196,9 @@ def check(src: Source, options: dict) -> list[tuple[int, str]]:
             )
             continue
         try:
-            render(formula, options)
+            html = render(formula, options)
+            if rendered is not None:
+                rendered[html] = _tex_of(formula)
         except wrapper.KatexError as error:
             lines = [line.strip() for line in str(error).splitlines() if line.strip()]
             reason = next((line[line.index("ParseError") :] for line in lines if "ParseError" in line), lines[-1] if lines else "")

@@ -52,6 +52,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     if mismatch:
         raise PluginError(mismatch)
     katex.configure(project.load(root).cache_dir)
+    if any(name.split("/")[-1] == "search" for name in config.plugins):
+        _index_without_katex()
     for entry in config.markdown_extensions:
         if entry == "markdown_katex":
             _katex_options.update(config.mdx_configs.get("markdown_katex", {}))
@@ -61,6 +63,28 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         jupyter.config["cache_dir"] = str(root / ".cache" / "mkdocs-jupyter" / f"torch-{versions.running_torch()}")
         notebook_page.count_executions(_counts)
     return config
+
+
+def _index_without_katex() -> None:
+    """Let Material's search index a page with its formulas as TeX, not as KaTeX markup; the page itself is unchanged."""
+    from material.plugins.search import plugin as search
+
+    original = search.SearchIndex.add_entry_from_context
+    if getattr(original, "_verified", False):
+        return
+
+    def add_entry_from_context(self, page):  # type: ignore[no-untyped-def]
+        formulas = getattr(page, "verified_search_formulas", None)
+        if not formulas:
+            return original(self, page)
+        full, page.content = page.content, katex.search_text(page.content, formulas)
+        try:
+            return original(self, page)
+        finally:
+            page.content = full
+
+    add_entry_from_context._verified = True  # type: ignore[attr-defined]
+    search.SearchIndex.add_entry_from_context = add_entry_from_context
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
@@ -86,7 +110,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     src = report.source
     front_matter = len(src.text.splitlines()) - len(markdown.splitlines()) if src.text != markdown else 0
     math_problems: dict[int, list[str]] = {}
-    for line, message in katex.check(src, _katex_options):
+    rendered: dict[str, str] = {}
+    for line, message in katex.check(src, _katex_options, rendered):
         origin = src.origins[line - 1]
         report.problems.append(engine.Problem(origin.path, origin.line, message))
         math_problems.setdefault(line, []).append(f"{origin.path}:{origin.line}: {message}")
@@ -99,6 +124,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     destination = Path(page.file.abs_dest_path).parent
     for figure in figures:
         _generated[destination / figure.name] = figure.svg
+    page.verified_search_formulas = rendered  # type: ignore[attr-defined]  # see _index_without_katex
     if report.blocks and report.ok:
         # "Download as notebook": the page's prose, code and checked outputs, runnable top to bottom in Jupyter.
         notebook = f"{Path(page.file.src_uri).stem}.ipynb"
