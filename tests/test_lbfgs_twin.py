@@ -10,8 +10,9 @@ import itertools
 
 import pytest
 import torch
+from torch.optim.lbfgs import _strong_wolfe
 
-from snippets.lbfgs import LBFGS
+from snippets.lbfgs import LBFGS, strong_wolfe
 from snippets.problems import QUADRATIC_START, ROSENBROCK_START, quadratic, rosenbrock
 
 STEPS = 6
@@ -151,3 +152,64 @@ def test_twin_equals_torch_long_first_trials(lr, history_size):
     options = dict(line_search_fn="strong_wolfe", lr=lr, history_size=history_size)
     expected = run(torch.optim.LBFGS, PROBLEMS["rosenbrock"], **options)
     assert_same(expected, run(LBFGS, PROBLEMS["rosenbrock"], **options))
+
+
+def tiny_slope():
+    """f(x) = 1e-200·Σx: max |g| = 1e-200 > 0, but gᵀd = −1e-400 underflows to −0.0 (the descent test at exactly −0.0)."""
+
+    def make():
+        x = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        return [x], lambda: 1e-200 * x.sum()
+
+    return make
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_twin_equals_torch_underflowing_slope(line_search_fn):
+    options = dict(line_search_fn=line_search_fn, max_iter=3, tolerance_grad=0.0, tolerance_change=0.0)
+    expected = run(torch.optim.LBFGS, tiny_slope(), **options)
+    assert_same(expected, run(LBFGS, tiny_slope(), **options))
+
+
+# The line search alone against torch's _strong_wolfe, on 1-D and 2-D lines whose shapes (a steep wall, ripples, a
+# smoothed |x|, a flat x⁸) make the zoom phase hit its insufficient-progress safeguard and the bracket ends.
+LINE_FUNCTIONS = {
+    "quadratic": (lambda x: 0.5 * (x**2).sum(), [-1.0]),
+    "double-well": (lambda x: (x**4 - 3 * x**2 + x).sum(), [-0.3]),
+    "wavy": (lambda x: (0.5 * x**2 + 0.3 * torch.sin(7 * x)).sum(), [-2.0]),
+    "rosenbrock-2d": (lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2, [-1.2, 1.0]),
+    "steep-wall": (lambda x: (torch.nn.functional.softplus(20 * (x - 1)) - x).sum(), [0.0]),
+    "rippled": (lambda x: (0.5 * x**2 + 0.05 * torch.sin(40 * x)).sum(), [-1.0, 0.7]),
+    "smooth-abs": (lambda x: torch.sqrt(x**2 + 1e-4).sum(), [1.0, -0.5]),
+    "flat-power": (lambda x: (x**8).sum(), [0.9]),
+    "exp-valley": (lambda x: (torch.exp(x) - 2 * x).sum() + 0.05 * torch.cos(13 * x).sum(), [-1.5, 2.0]),
+}
+TRIAL_STEPS = [float(t) for t in torch.logspace(-4, 2, 31, dtype=torch.float64)] + [1.999, 1.9985, 0.5, 3.0]
+
+
+def line_problem(fn, start, scale):
+    """x0, d = −scale·g, f, g, gᵀd and the (loss, gradient) function the two line searches share."""
+    x0 = torch.tensor(start, dtype=torch.float64)
+
+    def value_and_grad(x):
+        x = x.detach().clone().requires_grad_(True)
+        loss = fn(x)
+        (g,) = torch.autograd.grad(loss, x)
+        return float(loss.detach()), g
+
+    f, g = value_and_grad(x0)
+    d = -scale * g
+    return x0, d, f, g, g.dot(d), value_and_grad
+
+
+@pytest.mark.parametrize("name", LINE_FUNCTIONS)
+@pytest.mark.parametrize("max_ls", [25, 4, 1])
+@pytest.mark.parametrize("scale", [1.0, 1e-3])
+def test_strong_wolfe_equals_torch(name, max_ls, scale):
+    fn, start = LINE_FUNCTIONS[name]
+    x0, d, f, g, gtd, value_and_grad = line_problem(fn, start, scale)
+    for t in TRIAL_STEPS:
+        f_e, g_e, t_e, n_e = _strong_wolfe(lambda x, t_try, d: value_and_grad(x + t_try * d), x0, t, d, f, g, gtd, max_ls=max_ls)
+        f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd, max_ls=max_ls)
+        assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e), f"first trial t = {t}"
+        assert torch.equal(g_a, g_e), f"first trial t = {t}"
