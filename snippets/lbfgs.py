@@ -35,7 +35,7 @@ def cubic_interpolate(t1, f1, gtd1, t2, f2, gtd2, bounds=None):
     lo, hi = bounds if bounds is not None else (min(t1, t2), max(t1, t2))
     d1 = gtd1 + gtd2 - 3 * (f1 - f2) / (t1 - t2)
     d2_square = d1**2 - gtd1 * gtd2
-    if d2_square < 0:  # the cubic has no minimum: bisect
+    if not d2_square >= 0:  # no minimum (or NaN after an overflow, as torch treats it): bisect
         return (lo + hi) / 2.0
     d2 = torch.sqrt(d2_square)
     if t1 <= t2:

@@ -7,6 +7,7 @@ would change the last bits, and the line search's branch decisions would eventua
 """
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -213,3 +214,14 @@ def test_strong_wolfe_equals_torch(name, max_ls, scale):
         f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd, max_ls=max_ls)
         assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e), f"first trial t = {t}"
         assert torch.equal(g_a, g_e), f"first trial t = {t}"
+
+
+@pytest.mark.parametrize("t", [40.0, 60.0, 100.0])
+def test_strong_wolfe_equals_torch_when_the_loss_overflows(t):
+    """exp overflows to inf at the first trial: the cubic's d₂² is NaN, and torch bisects (`if d2_square >= 0` fails)."""
+    x0, d, f, g, gtd, value_and_grad = line_problem(lambda x: (torch.exp(20 * (x - 1)) - x).sum(), [0.0], 1.0)
+    f_e, g_e, t_e, n_e = _strong_wolfe(lambda x, t_try, d: value_and_grad(x + t_try * d), x0, t, d, f, g, gtd, max_ls=1)
+    f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd, max_ls=1)
+    assert math.isfinite(f_e) and math.isfinite(float(t_e))
+    assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e)
+    assert torch.equal(g_a, g_e)
