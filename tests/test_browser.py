@@ -419,8 +419,11 @@ def check_search(browser: DevTools, base: str, query: str) -> list[str]:
     browser.evaluate("document.querySelector('.md-search__input').focus() || true")
     browser.send("Input.insertText", text=query)
     meta = "(document.querySelector('.md-search-result__meta') || {}).textContent || ''"
-    browser.wait_until(f"/matching document/i.test({meta})", timeout=10)  # "No matching documents", "3 matching documents"
-    if not browser.evaluate("document.querySelectorAll('.md-search-result__item').length"):
+    items = "document.querySelectorAll('.md-search-result__item').length"
+    # Material writes the count ("3 matching documents") before it renders the result items: wait for both,
+    # or for "No matching documents".
+    browser.wait_until(f"/no matching/i.test({meta}) || (/matching document/i.test({meta}) && {items} > 0)", timeout=10)
+    if not browser.evaluate(items):
         return [f"search for {query!r} found nothing ({browser.evaluate(meta).strip()!r})"]
     found = browser.evaluate("document.querySelector('.md-search-result__list').textContent.toLowerCase()")
     missing = [word for word in query.lower().split() if word not in found]
