@@ -225,3 +225,21 @@ def test_strong_wolfe_equals_torch_when_the_loss_overflows(t):
     assert math.isfinite(f_e) and math.isfinite(float(t_e))
     assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e)
     assert torch.equal(g_a, g_e)
+
+
+def barely_decreasing(x):
+    """f'(x) = −(1 − x)·e^(−kx), k = 2000: from x = 0, a stationary point at x = 1 only ≈ 1/k = 5e-4 below f(0)."""
+    k = 2000.0
+    return (-(1 - torch.exp(-k * x)) / k + (1 - torch.exp(-k * x) * (1 + k * x)) / k**2).sum()
+
+
+@pytest.mark.parametrize("t", [1.0, 0.999, 1.001])
+def test_strong_wolfe_sufficient_decrease_constant(t):
+    """The stationary point lies between the sufficient-decrease lines of c1 = 1e-4 (accepted at once) and c1 = 1e-3."""
+    x0, d, f, g, gtd, value_and_grad = line_problem(barely_decreasing, [0.0], 1.0)
+    f_e, g_e, t_e, n_e = _strong_wolfe(lambda x, t_try, d: value_and_grad(x + t_try * d), x0, t, d, f, g, gtd)
+    f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd)
+    assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e)
+    assert torch.equal(g_a, g_e)
+    if t == 1.0:
+        assert n_e == 1  # accepted at the first trial: f(1) ≈ −5e-4 ≤ f(0) + 1e-4·1·gᵀd, with gᵀd = −1
