@@ -243,3 +243,18 @@ def test_strong_wolfe_sufficient_decrease_constant(t):
     assert torch.equal(g_a, g_e)
     if t == 1.0:
         assert n_e == 1  # accepted at the first trial: f(1) ≈ −5e-4 ≤ f(0) + 1e-4·1·gᵀd, with gᵀd = −1
+
+
+def quartic_line(x):
+    """A quartic found by search whose zoom phase clips the cubic's minimiser to the bracket's high end t_hi."""
+    return (-0.18456938317502872 * x + 0.032191584340245605 * x**2 - 1.9429733007734176 * x**3 + 0.14574739425392735 * x**4).sum()
+
+
+@pytest.mark.parametrize("t", [5.0, 4.0, 6.0])
+def test_strong_wolfe_moves_a_clipped_trial_in_from_the_high_end(t):
+    """The zoom's safeguard t ← t_hi − 0.1·(t_hi − t_lo), taken on this line (no other test reaches that branch)."""
+    x0, d, f, g, gtd, value_and_grad = line_problem(quartic_line, [0.0], 1.0)
+    f_e, g_e, t_e, n_e = _strong_wolfe(lambda x, t_try, d: value_and_grad(x + t_try * d), x0, t, d, f, g, gtd)
+    f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd)
+    assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e)
+    assert torch.equal(g_a, g_e)
