@@ -203,28 +203,30 @@ def line_problem(fn, start, scale):
     return x0, d, f, g, g.dot(d), value_and_grad
 
 
+def assert_line_searches_equal(fn, start, t, scale=1.0, max_ls=25):
+    """Twin and torch's _strong_wolfe from the same first trial t: same calls, step, loss, gradient; returns torch's."""
+    x0, d, f, g, gtd, value_and_grad = line_problem(fn, start, scale)
+    f_e, g_e, t_e, n_e = _strong_wolfe(lambda x, t_try, d: value_and_grad(x + t_try * d), x0, t, d, f, g, gtd, max_ls=max_ls)
+    f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd, max_ls=max_ls)
+    assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e), f"first trial t = {t}"
+    assert torch.equal(g_a, g_e), f"first trial t = {t}"
+    return n_e, float(t_e), f_e
+
+
 @pytest.mark.parametrize("name", LINE_FUNCTIONS)
 @pytest.mark.parametrize("max_ls", [25, 4, 1])
 @pytest.mark.parametrize("scale", [1.0, 1e-3])
 def test_strong_wolfe_equals_torch(name, max_ls, scale):
     fn, start = LINE_FUNCTIONS[name]
-    x0, d, f, g, gtd, value_and_grad = line_problem(fn, start, scale)
     for t in TRIAL_STEPS:
-        f_e, g_e, t_e, n_e = _strong_wolfe(lambda x, t_try, d: value_and_grad(x + t_try * d), x0, t, d, f, g, gtd, max_ls=max_ls)
-        f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd, max_ls=max_ls)
-        assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e), f"first trial t = {t}"
-        assert torch.equal(g_a, g_e), f"first trial t = {t}"
+        assert_line_searches_equal(fn, start, t, scale, max_ls)
 
 
 @pytest.mark.parametrize("t", [40.0, 60.0, 100.0])
 def test_strong_wolfe_equals_torch_when_the_loss_overflows(t):
     """exp overflows to inf at the first trial: the cubic's d₂² is NaN, and torch bisects (`if d2_square >= 0` fails)."""
-    x0, d, f, g, gtd, value_and_grad = line_problem(lambda x: (torch.exp(20 * (x - 1)) - x).sum(), [0.0], 1.0)
-    f_e, g_e, t_e, n_e = _strong_wolfe(lambda x, t_try, d: value_and_grad(x + t_try * d), x0, t, d, f, g, gtd, max_ls=1)
-    f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd, max_ls=1)
-    assert math.isfinite(f_e) and math.isfinite(float(t_e))
-    assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e)
-    assert torch.equal(g_a, g_e)
+    _, t_e, f_e = assert_line_searches_equal(lambda x: (torch.exp(20 * (x - 1)) - x).sum(), [0.0], t, max_ls=1)
+    assert math.isfinite(f_e) and math.isfinite(t_e)
 
 
 def barely_decreasing(x):
@@ -236,11 +238,7 @@ def barely_decreasing(x):
 @pytest.mark.parametrize("t", [1.0, 0.999, 1.001])
 def test_strong_wolfe_sufficient_decrease_constant(t):
     """The stationary point lies between the sufficient-decrease lines of c1 = 1e-4 (accepted at once) and c1 = 1e-3."""
-    x0, d, f, g, gtd, value_and_grad = line_problem(barely_decreasing, [0.0], 1.0)
-    f_e, g_e, t_e, n_e = _strong_wolfe(lambda x, t_try, d: value_and_grad(x + t_try * d), x0, t, d, f, g, gtd)
-    f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd)
-    assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e)
-    assert torch.equal(g_a, g_e)
+    n_e, _, _ = assert_line_searches_equal(barely_decreasing, [0.0], t)
     if t == 1.0:
         assert n_e == 1  # accepted at the first trial: f(1) ≈ −5e-4 ≤ f(0) + 1e-4·1·gᵀd, with gᵀd = −1
 
@@ -253,8 +251,4 @@ def quartic_line(x):
 @pytest.mark.parametrize("t", [5.0, 4.0, 6.0])
 def test_strong_wolfe_moves_a_clipped_trial_in_from_the_high_end(t):
     """The zoom's safeguard t ← t_hi − 0.1·(t_hi − t_lo), taken on this line (no other test reaches that branch)."""
-    x0, d, f, g, gtd, value_and_grad = line_problem(quartic_line, [0.0], 1.0)
-    f_e, g_e, t_e, n_e = _strong_wolfe(lambda x, t_try, d: value_and_grad(x + t_try * d), x0, t, d, f, g, gtd)
-    f_a, g_a, t_a, n_a = strong_wolfe(lambda t_try: value_and_grad(x0 + t_try * d), t, d, f, g, gtd)
-    assert (n_a, float(t_a), f_a) == (n_e, float(t_e), f_e)
-    assert torch.equal(g_a, g_e)
+    assert_line_searches_equal(quartic_line, [0.0], t)
