@@ -417,12 +417,16 @@ def check_search(browser: DevTools, base: str, query: str) -> list[str]:
     """Type the query into Material's search box: at least one result, and its words in the results."""
     browser.open(base)
     browser.evaluate("document.querySelector('.md-search__input').focus() || true")
-    browser.send("Input.insertText", text=query)
+    # Real key presses: Material reads the query on `keyup`, so inserted text alone is searched only if the
+    # index happens to finish loading afterwards (a race that failed CI once).
+    for char in query:
+        browser.send("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
+        browser.send("Input.dispatchKeyEvent", type="keyUp", key=char)
     meta = "(document.querySelector('.md-search-result__meta') || {}).textContent || ''"
     items = "document.querySelectorAll('.md-search-result__item').length"
-    # Material writes the count ("3 matching documents") before it renders the result items: wait for both,
-    # or for "No matching documents".
-    browser.wait_until(f"/no matching/i.test({meta}) || (/matching document/i.test({meta}) && {items} > 0)", timeout=10)
+    answered = f"/no matching/i.test({meta}) || (/matching document/i.test({meta}) && {items} > 0)"
+    if not browser.wait_until(answered, timeout=20):
+        return [f"search for {query!r}: no answer within 20 s ({browser.evaluate(meta).strip()!r}, {browser.evaluate(items)} items)"]
     if not browser.evaluate(items):
         return [f"search for {query!r} found nothing ({browser.evaluate(meta).strip()!r})"]
     found = browser.evaluate("document.querySelector('.md-search-result__list').textContent.toLowerCase()")
