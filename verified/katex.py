@@ -76,14 +76,31 @@ class NodeRenderer:
             self.process = subprocess.Popen(
                 ["node", str(self.SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
             )
-            atexit.register(self.process.kill)
+            atexit.register(self.close)
         assert self.process.stdin and self.process.stdout
         self.process.stdin.write(json.dumps({"tex": tex, "options": options}) + "\n")
         self.process.stdin.flush()
         return json.loads(self.process.stdout.readline())
 
+    def close(self) -> None:
+        """End the renderer and reap it, so the interpreter exits without a still-running child or open pipes."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            for pipe in (self.process.stdin, self.process.stdout):
+                if pipe:
+                    pipe.close()
+            self.process = None
+
 
 node = NodeRenderer()
+
+
+def katex_version() -> str:
+    """The vendored KaTeX's version, read from the file itself (markdown-katex bundles the same one)."""
+    text = (Path(__file__).parent / "katex" / "katex.min.js").read_text(encoding="utf-8")
+    match = re.search(r'version:"([\d.]+)"', text)
+    return match.group(1) if match else "unknown"
 
 
 def _counting_write(cmd_parts, tex, tmp_output_file):  # type: ignore[no-untyped-def]
