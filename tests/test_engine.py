@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import make_project, page
-from verified import engine, project, versions
+from verified import engine, project, twins, versions
 
 GOOD = page(
     """
@@ -232,3 +232,39 @@ def test_python_file_that_is_not_a_notebook_is_refused(tmp_path):
     make_project(tmp_path, {"helper.py": "def f():\n    return 1\n"})
     message = engine.check_page(tmp_path / "docs" / "helper.py", use_cache=False).text()
     assert message.startswith("docs/helper.py:1: a .py file under docs/ must be a jupytext percent notebook")
+
+
+TWIN_CHECK = page(
+    "# Twin",
+    "<!--verified:twin-check Doubling-->",
+    "~~~python\nprint('configurations: 3 numbers')\nprint('steps: 1')\nprint('largest difference from torch: 0.0')\n~~~",
+    "<!--pytest-codeblocks:expected-output-->",
+    "~~~text\nconfigurations: 3 numbers\nsteps: 1\nlargest difference from torch: 0.0\n~~~",
+)
+
+
+def test_twin_check_block_is_attached_and_its_fields_read(tmp_path):
+    report = engine.check_page(write(tmp_path, "twin.md", TWIN_CHECK), use_cache=False)
+    assert report.ok, report.text()
+    assert [block.twin for block in report.blocks] == ["Doubling"]
+    assert twins.fields(report.runs[0].output) == {"configurations": "3 numbers", "steps": "1", "largest difference from torch": "0.0"}
+
+
+def test_twin_check_that_does_not_say_what_it_compared_fails_at_its_line(tmp_path):
+    text = TWIN_CHECK.replace("print('steps: 1')\n", "print('worked fine')\n").replace("steps: 1\n", "worked fine\n")
+    report = engine.check_page(write(tmp_path, "twin.md", text), use_cache=False)
+    assert report.text().startswith("docs/twin.md:5: twin check 'Doubling': it must print one line each of")
+    assert "missing steps" in report.text() and "lines without a field: ['worked fine']" in report.text()
+
+
+@pytest.mark.parametrize(
+    ("directive", "message"),
+    [
+        ("<!--verified:twin-check Doubling-->", "<!--verified:twin-check Doubling--> is not directly followed by a ```python block"),
+        ("<!--verified:report everything-->", "the report has the sections pages, twins, environment; name one"),
+        ("<!--verified:raise ValueError-->", "unknown directive <!--verified:raise ValueError-->; the engine knows"),
+    ],
+)
+def test_misplaced_or_misspelt_directive_is_refused_with_its_line(tmp_path, directive, message):
+    report = engine.check_page(write(tmp_path, "directive.md", page("# Directive", directive, "Prose, not a block.")), use_cache=False)
+    assert report.text().startswith("docs/directive.md:3: ") and message in report.text(), report.text()

@@ -15,6 +15,10 @@ RUN = "python"
 # Fences that look like Python but would be skipped by pytest-codeblocks: refused, never silently ignored.
 LOOKS_LIKE_PYTHON = re.compile(r"^(py|py3|python3|pycon|ipython|ipython3|\{.*python.*\})$")
 OWN_DIRECTIVE = re.compile(r"^<!--\s*verified:(?P<name>[\w-]+)\s*(?P<arg>.*?)\s*-->$")
+# Directives on the line before a ```python block, and the one that stands alone (where the build puts its report).
+BLOCK_DIRECTIVES = ("raises", "twin-check")
+REPORT_SECTIONS = ("pages", "twins", "environment")
+KNOWN = "<!--verified:raises ExceptionName-->, <!--verified:twin-check TwinName--> and <!--verified:report pages|twins|environment-->"
 IMPORTS_SNIPPETS = re.compile(r"^\s*(from|import)\s+snippets\b", re.MULTILINE)
 EXPECTED_OUTPUT = re.compile(r"^<!--[-\s]*pytest-codeblocks:expected-output(-ignore-whitespace)?[-\s]*-->$")
 
@@ -28,6 +32,7 @@ class Block:
     raises: str | None  # exception class name the block must raise, from <!--verified:raises Name-->
     end: int  # closing fence of the code, expanded line number
     output_fence: tuple[int, int] | None  # opening and closing line of the expected-output fence, expanded numbers
+    twin: str | None = None  # the formula twin this block checks against torch, from <!--verified:twin-check Name-->
 
 
 def _fence_close(lines: list[str], opening: int) -> int:
@@ -70,11 +75,13 @@ def _refuse_directives(source: Source) -> None:
                 f"{text}: pytest marks on blocks are not supported; nothing is skipped or expected to fail",
             )
         own = OWN_DIRECTIVE.match(text)
-        if own and own.group("name") != "raises":
+        if own and own.group("name") not in (*BLOCK_DIRECTIVES, "report"):
+            raise PageError(source.display, source.origins[number - 1].line, f"unknown directive {text}; the engine knows {KNOWN}")
+        if own and own.group("name") == "report" and own.group("arg") not in REPORT_SECTIONS:
             raise PageError(
                 source.display,
                 source.origins[number - 1].line,
-                f"unknown directive {text}; the engine knows <!--verified:raises ExceptionName-->",
+                f"{text}: the report has the sections {', '.join(REPORT_SECTIONS)}; name one",
             )
 
 
@@ -115,16 +122,17 @@ def parse(source: Source) -> list[Block]:
             opening = _next_nonblank(lines, marker)
             assert opening is not None
             output_fence = (opening, _fence_close(lines, opening))
-        raises = None
+        raises = twin = None
         directive = _previous_nonblank(lines, found_block.lineno)
-        if directive:
-            own = OWN_DIRECTIVE.match(lines[directive - 1].strip())
-            if own and own.group("name") == "raises":
-                raises = own.group("arg")
-                if not raises.isidentifier():
-                    raise PageError(
-                        where.path, source.origins[directive - 1].line, "<!--verified:raises ...--> needs one exception class name"
-                    )
+        own = OWN_DIRECTIVE.match(lines[directive - 1].strip()) if directive else None
+        if own and own.group("name") == "raises":
+            raises = own.group("arg")
+            if not raises.isidentifier():
+                raise PageError(where.path, source.origins[directive - 1].line, "<!--verified:raises ...--> needs one exception class name")
+        if own and own.group("name") == "twin-check":
+            twin = own.group("arg")
+            if not twin:
+                raise PageError(where.path, source.origins[directive - 1].line, "<!--verified:twin-check ...--> needs the twin's name")
         blocks.append(
             Block(
                 line=found_block.lineno,
@@ -134,17 +142,18 @@ def parse(source: Source) -> list[Block]:
                 raises=raises,
                 end=end,
                 output_fence=output_fence,
+                twin=twin,
             )
         )
-    _refuse_orphan_raises(source, blocks)
+    _refuse_orphan_directives(source, blocks)
     return blocks
 
 
-def _refuse_orphan_raises(source: Source, blocks: list[Block]) -> None:
-    """A `raises` directive that no python block follows would otherwise be silently ignored."""
-    attached = {_previous_nonblank(source.lines, block.line) for block in blocks if block.raises}
+def _refuse_orphan_directives(source: Source, blocks: list[Block]) -> None:
+    """A block directive that no python block follows would otherwise be silently ignored."""
+    attached = {_previous_nonblank(source.lines, block.line) for block in blocks if block.raises or block.twin}
     for number, line in enumerate(source.lines, start=1):
         own = OWN_DIRECTIVE.match(line.strip())
-        if own and number not in attached:
+        if own and own.group("name") in BLOCK_DIRECTIVES and number not in attached:
             origin = source.origins[number - 1]
             raise PageError(origin.path, origin.line, f"{line.strip()} is not directly followed by a ```python block")

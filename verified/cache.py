@@ -36,7 +36,8 @@ def key(display: str, blocks: list[Block]) -> str:
     return digest.hexdigest()
 
 
-def load(cache_dir: Path, page_key: str, blocks: list[Block]) -> list[BlockRun] | None:
+def load(cache_dir: Path, page_key: str, blocks: list[Block]) -> tuple[list[BlockRun], dict[str, str]] | None:
+    """The runs and the environment that produced them, or None."""
     path = cache_dir / "pages" / f"{page_key}.json"
     if not path.is_file():
         return None
@@ -44,13 +45,13 @@ def load(cache_dir: Path, page_key: str, blocks: list[Block]) -> list[BlockRun] 
     runs = [BlockRun(**run) for run in stored["runs"]]
     if any(run.error for run in runs) and stored["lines"] != [block.line for block in blocks]:
         return None  # a traceback names page lines, and they moved
-    return runs
+    return runs, stored["environment"]
 
 
-def store(cache_dir: Path, page_key: str, blocks: list[Block], runs: list[BlockRun]) -> None:
+def store(cache_dir: Path, page_key: str, blocks: list[Block], runs: list[BlockRun], environment: dict[str, str]) -> None:
     folder = cache_dir / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f"{page_key}.json.tmp"
-    stored = {"lines": [block.line for block in blocks], "runs": [asdict(run) for run in runs]}
+    stored = {"lines": [block.line for block in blocks], "runs": [asdict(run) for run in runs], "environment": environment}
     temporary.write_text(json.dumps(stored), encoding="utf-8")
     temporary.replace(folder / f"{page_key}.json")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verified import blocks as block_parser
-from verified import cache, compare, fix, notebook, project, source
+from verified import cache, compare, fix, notebook, project, source, twins, versions
 from verified.blocks import Block
 from verified.errors import PageError
 from verified.session import BlockRun, PageSession
@@ -34,6 +34,7 @@ class PageReport:
     runs: list[BlockRun] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     executed: bool = False  # False: results came from .cache/
+    environment: dict[str, str] = field(default_factory=dict)  # torch, Python, platform that produced the runs
 
     @property
     def ok(self) -> bool:
@@ -64,6 +65,10 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
             continue
         if not outputs_checked:
             continue
+        if block.twin:
+            twin_problem = twins.problem(run.output)
+            if twin_problem:
+                problems.append(Problem(origin.path, origin.line, f"twin check {block.twin!r}: {twin_problem}"))
         if block.expected is None:
             if run.output.strip():
                 problems.append(
@@ -107,13 +112,14 @@ def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> P
         return report
     report.source, report.blocks = src, blocks
     page_key = cache.key(src.display, blocks)
-    runs = cache.load(proj.cache_dir, page_key, blocks) if use_cache else None
-    if runs is None:
+    cached = cache.load(proj.cache_dir, page_key, blocks) if use_cache else None
+    if cached is None:
         runs = _execute(src, blocks)
+        cached = runs, versions.environment()
         report.executed = True
-        cache.store(proj.cache_dir, page_key, blocks, runs)
-    report.runs = runs
-    report.problems = _problems(src, blocks, runs, outputs_checked=path.suffix == ".md")
+        cache.store(proj.cache_dir, page_key, blocks, *cached)
+    report.runs, report.environment = cached
+    report.problems = _problems(src, blocks, report.runs, outputs_checked=path.suffix == ".md")
     return report
 
 

@@ -5,20 +5,27 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
-from verified import engine, katex, notebook_export, notebook_page, project, render, versions
+from verified import engine, katex, notebook, notebook_export, notebook_page, project, render, report, twins, versions
 
 log = logging.getLogger("mkdocs.verified")
 
 _generated: dict[Path, str] = {}  # files the build writes into site/: figures, page notebooks, shared CSS
 _stylesheets: dict[str, str] = {}  # the notebooks' shared stylesheet, by site path
-_counts = {"pages": 0, "executed": 0, "notebooks": 0, "notebooks_executed": 0}
+_counts = {"pages": 0, "executed": 0, "notebooks": 0}
+_reports: dict[str, engine.PageReport] = {}  # this build's engine report for each Markdown page, by src_uri
+_rows: dict[str, report.PageRow] = {}  # and the verification report's row for each page and notebook
+_executed_notebooks: set[str] = set()  # notebooks mkdocs-jupyter executed in this build (not from its cache)
 _katex_options: dict = {}
 
 
@@ -61,7 +68,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         jupyter = config.plugins["mkdocs-jupyter"]
         # Its own cache key ignores the environment: a torch upgrade must not serve stale notebook output.
         jupyter.config["cache_dir"] = str(root / ".cache" / "mkdocs-jupyter" / f"torch-{versions.running_torch()}")
-        notebook_page.count_executions(_counts)
+        notebook_page.record_executions(_executed_notebooks)
     return config
 
 
@@ -90,7 +97,10 @@ def _index_without_katex() -> None:
 def on_pre_build(config: MkDocsConfig) -> None:
     _generated.clear()
     _stylesheets.clear()
-    _counts.update(pages=0, executed=0, notebooks=0, notebooks_executed=0)
+    _counts.update(pages=0, executed=0, notebooks=0)
+    _reports.clear()
+    _rows.clear()
+    _executed_notebooks.clear()
     katex.stats.rendered = 0
 
 
@@ -101,6 +111,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     report = engine.check_page(path)
     _counts["pages"] += 1
     _counts["executed"] += report.executed
+    _reports[page.file.src_uri] = report
     if report.source is None:  # the page could not be read at all: show why, and fail under strict
         for problem in report.problems:
             log.warning(str(problem))
@@ -142,10 +153,80 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         notebook = Path(page.file.abs_dest_path).parent / (Path(page.file.src_uri).stem + ".ipynb")
         _generated[notebook] = notebook_page.as_ipynb(page.file.abs_src_path)
         page.nb_url = notebook.name  # type: ignore[attr-defined]  # the download button in overrides/main.html
+    _rows[page.file.src_uri] = _page_row(page, html)
     stamp = (
         f"Every output on this page was produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}."
     )
     return html + f'\n<p class="verified-stamp">{stamp}</p>\n'
+
+
+def _page_row(page: Page, html: str) -> report.PageRow:
+    """The verification report's line for a page, from this build's engine report (or, for a notebook, its cells)."""
+    path = Path(page.file.abs_src_path)
+    row = report.PageRow(
+        title=page.title or page.file.src_uri,
+        url=page.url,
+        source=project.for_path(path).display(path),
+        notebook=page.file.src_uri.endswith(".py"),
+        blocks=0,
+        run=0,
+        compared=0,
+        raised=0,
+        figures=html.count("jp-RenderedImage"),
+        formulas=html.count('<span class="katex">'),
+        problems=0,
+    )
+    if row.notebook:
+        row.blocks = row.run = len(notebook.read(path, project.for_path(path))[1])
+        row.environment = versions.environment()
+        return row
+    result = _reports[page.file.src_uri]
+    row.blocks, row.run, row.problems = len(result.blocks), len(result.runs), len(result.problems)
+    row.compared = sum(1 for block, run in zip(result.blocks, result.runs, strict=False) if block.expected is not None and not run.error)
+    row.raised = sum(1 for block, run in zip(result.blocks, result.runs, strict=False) if block.raises and not run.error)
+    row.figures = sum(len(run.figures) for run in result.runs)
+    row.environment = result.environment
+    return row
+
+
+def _twin_rows(order: list[str], here: Page) -> list[report.TwinRow]:
+    rows = []
+    for uri in order:
+        result = _reports.get(uri)
+        if result is None or result.source is None:
+            continue
+        for block, run in zip(result.blocks, result.runs, strict=False):
+            if block.twin and not run.error and twins.problem(run.output) is None:
+                where = result.source.where(block.line)
+                url = get_relative_url(_rows[uri].url, here.url)
+                rows.append(report.TwinRow(block.twin, twins.fields(run.output), where, url, _rows[uri].title))
+    return rows
+
+
+@event_priority(50)  # before Material's search indexes the page, so the report's tables are searchable
+def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
+    """Every page has been run and checked by now: fill in the report, where a page asks for it."""
+    if page.content is None or not report.MARKER.search(page.content):
+        return context
+    order = [other.file.src_uri for other in nav.pages if other.file.src_uri != page.file.src_uri]
+    rows = [_rows[uri] for uri in order if uri in _rows]
+    for row in rows:
+        row.url = get_relative_url(row.url, page.url)
+    missing = [uri for uri in order if uri not in _rows]
+    tools = {
+        "mkdocs": version("mkdocs"),
+        "Material for MkDocs": version("mkdocs-material"),
+        "markdown-katex": version("markdown-katex"),
+        "KaTeX": f"{katex.katex_version()} ({'one Node process' if katex.NodeRenderer.wanted() else 'the bundled binary'})",
+        "mkdocs-jupyter": version("mkdocs-jupyter"),
+    }
+    sections = {
+        "pages": lambda: report.pages(rows, missing),
+        "twins": lambda: report.twins(_twin_rows(order, page)),
+        "environment": lambda: report.environment(rows, tools),
+    }
+    page.content = report.MARKER.sub(lambda match: sections[match.group("section")](), page.content)
+    return context
 
 
 def on_post_build(config: MkDocsConfig) -> None:
@@ -161,8 +242,8 @@ def on_post_build(config: MkDocsConfig) -> None:
         _counts["executed"],
         _counts["pages"] - _counts["executed"],
         _counts["notebooks"],
-        _counts["notebooks_executed"],
-        _counts["notebooks"] - _counts["notebooks_executed"],
+        len(_executed_notebooks),
+        _counts["notebooks"] - len(_executed_notebooks),
         katex.stats.rendered,
         "imported" if "torch" in sys.modules else "not imported",
     )

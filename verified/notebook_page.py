@@ -14,19 +14,22 @@ from mkdocs_jupyter import plugin as jupyter_plugin
 from verified import katex
 
 
-def count_executions(counts: dict[str, int]) -> None:
+def record_executions(executed: set[str]) -> None:
+    """Note the source path of every notebook mkdocs-jupyter executes (a cache hit does not call nb2html)."""
     convert = jupyter_plugin.convert
     if getattr(convert.nb2html, "_verified", False):
+        convert.nb2html._executed = executed  # type: ignore[attr-defined]
         return
     original = convert.nb2html
 
     @functools.wraps(original)
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        counts["notebooks_executed"] += 1
-        return original(*args, **kwargs)
+    def recorded(nb_path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        recorded._executed.add(str(nb_path))  # type: ignore[attr-defined]
+        return original(nb_path, *args, **kwargs)
 
-    counted._verified = True  # type: ignore[attr-defined]
-    convert.nb2html = counted
+    recorded._verified = True  # type: ignore[attr-defined]
+    recorded._executed = executed  # type: ignore[attr-defined]
+    convert.nb2html = recorded
 
 
 MATHJAX = re.compile(

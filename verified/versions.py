@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import re
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -15,6 +17,18 @@ def running_torch() -> str:
 
 def running_python() -> str:
     return platform.python_version()
+
+
+def environment() -> dict[str, str]:
+    """What produced a page's outputs, recorded when it runs (torch is imported by then) and kept with its cache entry."""
+    torch = sys.modules.get("torch")
+    kernels = torch.backends.cpu.get_cpu_capability() if torch else os.environ.get("ATEN_CPU_CAPABILITY", "default")
+    return {
+        "torch": running_torch(),
+        "python": running_python(),
+        "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "cpu kernels": str(kernels).upper(),
+    }
 
 
 def pinned_torch(root: Path) -> str:
