@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, make_project, mkdocs_build, page, run
-from verified import versions
+from verified import engine, twins, versions
 
 # Anything the browser would fetch from another host: scripts, stylesheets, icons, images, frames, media.
 # (An <a href> to a cited PyTorch issue is a link the reader may follow, not a request the page makes.)
@@ -139,3 +140,36 @@ def test_pytest_and_build_under_another_torch_stop_with_one_message(tmp_path):
     assert tests.returncode == 3 and expected in tests.stdout + tests.stderr
     build = mkdocs_build(tmp_path)
     assert build.returncode != 0 and expected in build.stdout + build.stderr
+
+
+def _report_cells(row_html: str) -> list[str]:
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row_html)]
+
+
+def test_verification_report_is_filled_in_by_the_build_from_what_it_checked(site):
+    text = (site[0] / "verification" / "index.html").read_text(encoding="utf-8")
+    assert "verified:report" not in text  # every section was filled in
+    rows = dict(re.findall(r'title="(docs/[^"]+)">[^<]*</a></td>(.*?)</tr>', text))
+    sources = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md") if p.name != "verification.md")
+    assert sorted(name for name in rows if name.endswith(".md")) == sources  # every page, once
+    assert "docs/walkthroughs/adam-two-steps.py" in rows
+    expected_twins = []
+    for source in sources:
+        report = engine.check_page(ROOT / source)  # from the cache the build filled: the same runs
+        compared = sum(1 for block in report.blocks if block.expected is not None)
+        raised = sum(1 for block in report.blocks if block.raises)
+        figures = sum(len(run.figures) for run in report.runs)
+        blocks, checked, raised_cell, figures_cell, _ = _report_cells(rows[source])
+        assert (blocks, checked, raised_cell, figures_cell) == (
+            f"{len(report.runs)}/{len(report.blocks)}",
+            str(compared),
+            str(raised),
+            str(figures),
+        ), source
+        runs = zip(report.blocks, report.runs, strict=True)
+        expected_twins += [(block.twin, twins.fields(run.output)) for block, run in runs if block.twin]
+    assert sorted(name for name, _ in expected_twins) == ["Adam and AdamW", "L-BFGS", "Learning-rate schedulers", "SGD"]
+    for name, fields in expected_twins:
+        row = re.search(rf"<tr><td[^>]*><strong>{re.escape(name)}</strong></td>(.*?)</tr>", text).group(1)
+        assert _report_cells(row)[:4] == [fields[key] for key in (*twins.FIELDS, "tolerance")], name
+    assert f"<td>{versions.running_torch()}</td><td>{versions.running_python()}</td>" in text
