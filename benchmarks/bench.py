@@ -6,6 +6,7 @@ Prints a table (median, min, max of N runs) and writes the same figures to bench
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -52,6 +53,15 @@ def copy_tree(destination: Path) -> Path:
 
 def build(tree: Path) -> float:
     return timed([PYTHON, "-m", "mkdocs", "build", "--strict", "-d", str(tree / "site")], tree)
+
+
+def digests(site: Path) -> dict[str, str]:
+    """Every built file's digest; the sitemap is left out (mkdocs writes the build date into it)."""
+    return {
+        p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(site.rglob("*"))
+        if p.is_file() and not p.name.startswith("sitemap")
+    }
 
 
 def serve_edit(tree: Path, page: str, edit, marker: str, port: int) -> float:
@@ -122,10 +132,11 @@ def main() -> None:
     T0 = statistics.median(t0)
     with tempfile.TemporaryDirectory() as folder:
         tree = copy_tree(Path(folder) / "tree")
-        cold, warm, prose, code = [], [], [], []
+        cold, warm, prose, code, cold_sites = [], [], [], [], []
         for run in range(RUNS):
             shutil.rmtree(tree / ".cache", ignore_errors=True)
             cold.append(build(tree))
+            cold_sites.append(digests(tree / "site"))  # same commit, same bytes: every cold build runs every page afresh
             warm.append(build(tree))
             prose.append(
                 serve_edit(
@@ -158,10 +169,15 @@ def main() -> None:
         shutil.rmtree(tree / ".cache", ignore_errors=True)
         math = math_throughput(tree)
         sizes = {p.relative_to(tree / "site").as_posix(): p.stat().st_size for p in (tree / "site").rglob("*.html")}
-    report(results, T0, math, sizes)
+    differing = sorted(
+        {name for site in cold_sites[1:] for name in site.keys() | cold_sites[0].keys() if site.get(name) != cold_sites[0].get(name)}
+    )
+    report(results, T0, math, sizes, differing)
+    if differing:
+        raise SystemExit(f"the {RUNS} cold builds are not byte-identical: {', '.join(differing)}")
 
 
-def report(results: dict[str, dict[str, float]], T0: float, math: dict[str, float], sizes: dict[str, int]) -> None:
+def report(results: dict[str, dict[str, float]], T0: float, math: dict[str, float], sizes: dict[str, int], differing: list[str]) -> None:
     rows = ["| figure | median s | min s | max s | × T0 | budget |", "| --- | ---: | ---: | ---: | ---: | --- |"]
     verdicts = {}
     for name, figures in results.items():
@@ -175,10 +191,21 @@ def report(results: dict[str, dict[str, float]], T0: float, math: dict[str, floa
     biggest = max(sizes, key=sizes.get)
     size_verdict = f"≤ 200 KB: {'met' if sizes[biggest] <= 200_000 else 'NOT MET'}"
     rows.append(f"| largest page: {biggest} | {sizes[biggest] / 1000:.0f} KB | | | | {size_verdict} |")
+    identical = "yes" if not differing else f"NO: {', '.join(differing)}"
+    rows.append(f"| {RUNS} cold builds byte-identical | {identical} | | | | same commit, same bytes |")
     table = "\n".join(rows)
     print(table)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    data = {"machine": machine, "runs": RUNS, "T0": T0, "results": results, "budgets": verdicts, "math": math, "page_sizes": sizes}
+    data = {
+        "machine": machine,
+        "runs": RUNS,
+        "T0": T0,
+        "results": results,
+        "budgets": verdicts,
+        "math": math,
+        "page_sizes": sizes,
+        "cold_builds_differ_in": differing,
+    }
     (ROOT / "benchmarks" / "latest.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (ROOT / "benchmarks" / "latest.md").write_text(f"Measured on {machine}, {RUNS} runs each.\n\n{table}\n", encoding="utf-8")
 
