@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -16,7 +17,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from verified import engine, katex, notebook, notebook_export, notebook_page, project, render, report, twins, versions
+from verified import engine, katex, memo, notebook, notebook_export, notebook_page, project, render, report, twins, versions
 
 log = logging.getLogger("mkdocs.verified")
 
@@ -58,9 +59,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     mismatch = versions.mismatch(root)
     if mismatch:
         raise PluginError(mismatch)
-    katex.configure(project.load(root).cache_dir)
+    cache_dir = project.load(root).cache_dir
+    katex.configure(cache_dir)
+    memo.highlighted_code(cache_dir)
     if any(name.split("/")[-1] == "search" for name in config.plugins):
-        _index_without_katex()
+        _index_without_katex(memo.search_entries(cache_dir))
     for entry in config.markdown_extensions:
         if entry == "markdown_katex":
             _katex_options.update(config.mdx_configs.get("markdown_katex", {}))
@@ -72,26 +75,40 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
-def _index_without_katex() -> None:
-    """Let Material's search index a page with its formulas as TeX, not as KaTeX markup; the page itself is unchanged."""
+def _index_without_katex(entries: memo.Memo) -> None:
+    """Let Material's search index a page with its formulas as TeX, not as KaTeX markup (the page itself is unchanged),
+    and reuse the entries of an unchanged page from the last build instead of parsing its HTML again."""
     from material.plugins.search import plugin as search
 
-    original = search.SearchIndex.add_entry_from_context
-    if getattr(original, "_verified", False):
-        return
+    original = getattr(search.SearchIndex.add_entry_from_context, "_original", search.SearchIndex.add_entry_from_context)
 
     def add_entry_from_context(self, page):  # type: ignore[no-untyped-def]
         formulas = getattr(page, "verified_search_formulas", None)
-        if not formulas:
-            return original(self, page)
-        full, page.content = page.content, katex.search_text(page.content, formulas)
+        full = page.content
+        if formulas:
+            page.content = katex.search_text(page.content, formulas)
+        toc = [(item.id, item.url, item.title, item.level) for item in _walk(page.toc)]
+        key = memo.Memo.key(page.content, page.url, page.title, page.meta, toc)
         try:
-            return original(self, page)
+            cached = entries.get(key)
+            if cached is None:
+                before = len(self.entries)
+                original(self, page)
+                cached = self.entries[before:]
+                entries.put(key, cached)
+            else:
+                self.entries.extend(json.loads(json.dumps(cached)))  # a copy: the index may change its entries
         finally:
             page.content = full
 
-    add_entry_from_context._verified = True  # type: ignore[attr-defined]
+    add_entry_from_context._original = original  # type: ignore[attr-defined]
     search.SearchIndex.add_entry_from_context = add_entry_from_context
+
+
+def _walk(toc):  # type: ignore[no-untyped-def]
+    for item in toc:
+        yield item
+        yield from _walk(item.children)
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
@@ -230,6 +247,7 @@ def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Naviga
 
 
 def on_post_build(config: MkDocsConfig) -> None:
+    memo.save()
     for name, css in _stylesheets.items():
         _generated[Path(config.site_dir) / name] = css
     for path, text in _generated.items():
