@@ -45,6 +45,8 @@ class PageReport:
 
 
 def _execute(src: source.Source, blocks: list[Block]) -> list[BlockRun]:
+    if not blocks:
+        return []  # a page of prose: no session, so no torch import for it
     session = PageSession(src)
     runs = []
     for block in blocks:

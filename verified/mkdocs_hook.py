@@ -17,7 +17,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from verified import engine, katex, memo, notebook, notebook_export, notebook_page, project, render, report, twins, versions
+from verified import engine, katex, memo, notebook, notebook_export, notebook_page, prefetch, project, render, report, twins, versions
 
 log = logging.getLogger("mkdocs.verified")
 
@@ -121,10 +121,20 @@ def on_pre_build(config: MkDocsConfig) -> None:
     katex.stats.rendered = 0
 
 
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    pages = [Path(file.abs_src_path) for file in files.documentation_pages() if file.src_uri.endswith(".md")]
+    prefetch.start(pages)  # uncached pages start running in worker processes now; each is waited for below
+    if "mkdocs-jupyter" in config.plugins:
+        notebooks = [file.abs_src_path for file in files.documentation_pages() if file.src_uri.endswith(".py")]
+        notebook_page.execute_early(config.plugins["mkdocs-jupyter"], notebooks)
+    return files
+
+
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if page.file.src_uri.endswith(".py"):
         return markdown  # a notebook: mkdocs-jupyter executes and renders it
     path = Path(page.file.abs_src_path)
+    prefetch.wait(path)
     report = engine.check_page(path)
     _counts["pages"] += 1
     _counts["executed"] += report.executed

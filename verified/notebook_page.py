@@ -5,17 +5,28 @@ from __future__ import annotations
 import functools
 import hashlib
 import html as html_lib
+import json
 import logging
 import posixpath
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import PurePath
 
 from mkdocs_jupyter import plugin as jupyter_plugin
 
 from verified import katex
 
+_early: dict[tuple[str, str], Future[str]] = {}  # notebooks mkdocs-jupyter will execute, started ahead of time
+_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notebook")
+
+
+def _call_key(nb_path: object, kwargs: dict) -> tuple[str, str]:
+    return str(nb_path), json.dumps(kwargs, sort_keys=True, default=repr)
+
 
 def record_executions(executed: set[str]) -> None:
-    """Note the source path of every notebook mkdocs-jupyter executes (a cache hit does not call nb2html)."""
+    """Note the source path of every notebook mkdocs-jupyter executes (a cache hit does not call nb2html), and hand
+    it the result of an execution started early (see `execute_early`) when its call is exactly the one started."""
     convert = jupyter_plugin.convert
     if getattr(convert.nb2html, "_verified", False):
         convert.nb2html._executed = executed  # type: ignore[attr-defined]
@@ -23,13 +34,33 @@ def record_executions(executed: set[str]) -> None:
     original = convert.nb2html
 
     @functools.wraps(original)
-    def recorded(nb_path, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def recorded(nb_path, **kwargs):  # type: ignore[no-untyped-def]
         recorded._executed.add(str(nb_path))  # type: ignore[attr-defined]
-        return original(nb_path, *args, **kwargs)
+        early = _early.pop(_call_key(nb_path, kwargs), None)
+        return early.result() if early is not None else original(nb_path, **kwargs)
 
     recorded._verified = True  # type: ignore[attr-defined]
+    recorded._original = original  # type: ignore[attr-defined]
     recorded._executed = executed  # type: ignore[attr-defined]
     convert.nb2html = recorded
+
+
+def execute_early(plugin: object, paths: list[str]) -> None:
+    """Start executing, in a thread, each notebook that mkdocs-jupyter will not find in its cache, with the very
+    arguments it will pass (its `on_pre_page`): the kernel runs while this process renders the Markdown pages."""
+    config = plugin.config  # type: ignore[attr-defined]
+    for path in paths:
+        exec_nb = config["execute"] and not any(PurePath(path).match(pattern) for pattern in config["execute_ignore"] or [])
+        if config["cache"]:
+            key = jupyter_plugin._compute_cache_key(path, config, exec_nb)
+            if jupyter_plugin._get_cache_path(config["cache_dir"], key).exists():
+                continue  # a cache hit: nothing will be executed
+        kwargs = {"execute": exec_nb, "kernel_name": config["kernel_name"], "theme": config["theme"]}
+        for name in ("allow_errors", "show_input", "no_input", "no_prompt", "remove_tag_config", "highlight_extra_classes"):
+            kwargs[name] = config[name]
+        kwargs["include_requirejs"], kwargs["custom_mathjax_url"] = config["include_requirejs"], config["custom_mathjax_url"]
+        original = jupyter_plugin.convert.nb2html._original
+        _early[_call_key(path, kwargs)] = _thread.submit(original, path, **kwargs)
 
 
 MATHJAX = re.compile(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -10,8 +11,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 
+@functools.cache
 def running_torch() -> str:
-    """Without importing torch: a warm build must not pay for it."""
+    """Without importing torch: a warm build must not pay for it (nor, cached, for reading package metadata twice)."""
     return version("torch").split("+")[0]
 
 

@@ -1,0 +1,60 @@
+"""Run the pages the cache lacks in worker processes, ahead of the build that reads them.
+
+A cold build spends most of its time executing pages, one after another, in the build's own process. Here the
+build lists its pages first; those without a cache entry are run by a small pool of worker processes (one per
+core), each of which imports torch once and stays alive across `serve` rebuilds. The hook then waits for a page's
+run before reading it from the cache, so pages are checked in the usual order and the results are the same bytes:
+every page starts from the same reset state in whichever process runs it."""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from verified import blocks, cache, project, source
+from verified.errors import PageError
+
+_pool: ProcessPoolExecutor | None = None
+_pending: dict[Path, Future[None]] = {}
+
+
+def _run(path: Path) -> None:
+    from verified import engine  # in the worker: torch is imported there, on its first page
+
+    engine.check_page(path)
+
+
+def _cached(path: Path) -> bool:
+    proj = project.for_path(path)
+    try:
+        src = source.read(path, proj)
+        page_blocks = blocks.parse(src)
+    except PageError:
+        return True  # nothing to run: the build reports the problem itself
+    return not page_blocks or cache.load(proj.cache_dir, cache.key(src.display, page_blocks), page_blocks) is not None
+
+
+def start(paths: list[Path]) -> int:
+    """Send every page without a cache entry to the pool; returns how many were sent."""
+    global _pool
+    missing = [path.resolve() for path in paths if not _cached(path)]
+    if not missing:
+        return 0
+    if _pool is None:
+        workers = max(1, min(os.cpu_count() or 1, len(missing)))
+        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(_pool.shutdown, cancel_futures=True)
+    for path in missing:
+        _pending[path] = _pool.submit(_run, path)
+    return len(missing)
+
+
+def wait(path: Path) -> None:
+    """Block until the page's run (if one was sent) has finished. A worker that failed leaves no cache entry,
+    so the build then runs the page itself and reports whatever went wrong, with its line."""
+    future = _pending.pop(Path(path).resolve(), None)
+    if future is not None:
+        future.exception()
