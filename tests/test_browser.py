@@ -28,6 +28,7 @@ import pytest
 import websocket
 from markdown_katex import extension
 
+from tests import verdicts
 from tests.helpers import ROOT, make_project, mkdocs_build, page
 from verified import blocks, project, source
 
@@ -477,12 +478,17 @@ def built_site(strict_site) -> Path:
     return strict_site
 
 
-def test_every_page_reads_well_in_a_real_browser(built_site, tmp_path):
+def test_every_page_reads_well_in_a_real_browser(built_site, tmp_path, request):
+    browser = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout
+    check = verdicts.key(verdicts.tree(built_site), Path(__file__).read_bytes(), browser)
+    if SCREENSHOTS.is_dir() and verdicts.passed_before("browser", check, request):
+        return  # this very site passed in this browser before
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     problems = check_site(built_site, project.load(ROOT), tmp_path / "profile", screenshots=SCREENSHOTS)
     print(f"\nbrowser checks: {time.monotonic() - started:.1f} s; screenshots in {SCREENSHOTS}")
     assert not problems, "\n".join(problems)
+    verdicts.record_pass("browser", check)
 
 
 BROKEN = {

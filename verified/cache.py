@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,6 +23,11 @@ def _engine_digest() -> str:
 
 
 ENGINE_DIGEST = _engine_digest()
+
+
+def fresh() -> bool:
+    """VERIFIED_FRESH=1: run every page (and, in the tests, every cached check) again, ignoring .cache/."""
+    return os.environ.get("VERIFIED_FRESH") == "1"
 
 
 def key(display: str, blocks: list[Block]) -> str:
@@ -51,7 +57,7 @@ def load(cache_dir: Path, page_key: str, blocks: list[Block]) -> tuple[list[Bloc
 def store(cache_dir: Path, page_key: str, blocks: list[Block], runs: list[BlockRun], environment: dict[str, str]) -> None:
     folder = cache_dir / "pages"
     folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f"{page_key}.json.tmp"
+    temporary = folder / f"{page_key}.json.{os.getpid()}.tmp"  # two processes may store the same page
     stored = {"lines": [block.line for block in blocks], "runs": [asdict(run) for run in runs], "environment": environment}
     temporary.write_text(json.dumps(stored), encoding="utf-8")
     temporary.replace(folder / f"{page_key}.json")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from importlib.metadata import version
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class Memo:
         if self.used == self.stored:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
+        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")  # two builds may save at once (xdist workers)
         temporary.write_text(json.dumps(self.used), encoding="utf-8")
         temporary.replace(self.path)
         self.stored = dict(self.used)

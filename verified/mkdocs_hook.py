@@ -258,6 +258,8 @@ def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Naviga
 
 def on_post_build(config: MkDocsConfig) -> None:
     memo.save()
+    for path, _ in notebook_page.unused_early_runs():
+        log.warning("%s: executed ahead of time but mkdocs-jupyter did not ask for it (its arguments changed?)", path)
     for name, css in _stylesheets.items():
         _generated[Path(config.site_dir) / name] = css
     for path, text in _generated.items():

@@ -69,8 +69,10 @@ def page_notebook(report: PageReport) -> str:
         if prose:
             cells.append(prose)
         outputs: list[dict] = []
-        if run.output:
-            outputs.append({"output_type": "stream", "name": "stdout", "text": run.output.splitlines(keepends=True)})
+        # The output the page shows (it matched this run): the same bytes on every build, memory addresses included.
+        printed = block.expected if block.expected is not None else run.output
+        if printed:
+            outputs.append({"output_type": "stream", "name": "stdout", "text": printed.splitlines(keepends=True)})
         for svg in run.figures:
             outputs.append({"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg.splitlines(keepends=True)}})
         metadata = {"tags": ["raises-exception"]} if block.raises else {}

@@ -45,6 +45,13 @@ def record_executions(executed: set[str]) -> None:
     convert.nb2html = recorded
 
 
+def unused_early_runs() -> list[tuple[str, str]]:
+    """Early executions nobody asked for: each one a notebook run twice. Cleared, so each build reports its own."""
+    unused = list(_early)
+    _early.clear()
+    return unused
+
+
 def execute_early(plugin: object, paths: list[str]) -> None:
     """Start executing, in a thread, each notebook that mkdocs-jupyter will not find in its cache, with the very
     arguments it will pass (its `on_pre_page`): the kernel runs while this process renders the Markdown pages."""

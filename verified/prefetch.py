@@ -17,6 +17,9 @@ from pathlib import Path
 from verified import blocks, cache, project, source
 from verified.errors import PageError
 
+# A worker pays its own torch import (~1 s) and more; below this many pages to run, the build's process is quicker.
+MIN_PAGES_FOR_POOL = 8
+
 _pool: ProcessPoolExecutor | None = None
 _pending: dict[Path, Future[None]] = {}
 
@@ -41,8 +44,8 @@ def start(paths: list[Path]) -> int:
     """Send every page without a cache entry to the pool; returns how many were sent."""
     global _pool
     missing = [path.resolve() for path in paths if not _cached(path)]
-    if not missing:
-        return 0
+    if len(missing) < MIN_PAGES_FOR_POOL and _pool is None:
+        return 0  # the hook runs them itself, as they come
     if _pool is None:
         workers = max(1, min(os.cpu_count() or 1, len(missing)))
         _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from verified import engine, project, versions
+from verified import cache, engine, project, versions
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -17,6 +17,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     mismatch = versions.mismatch(root)
     if mismatch:
         pytest.exit(mismatch, returncode=3)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say what ran and what came from .cache/: pages, and the slow checks that keep verdicts (read from the reports,
+    so it also holds under xdist)."""
+    counts: dict[str, dict[str, int]] = {"verified": {}, "verdict": {}}
+    for report in terminalreporter.getreports("passed") + terminalreporter.getreports("failed"):
+        for name, value in getattr(report, "user_properties", []):
+            if name in counts and report.when == "call":
+                counts[name][value] = counts[name].get(value, 0) + 1
+    labels = {"verified": "pages", "verdict": "notebook and browser checks"}
+    parts = [f"{labels[name]}: " + ", ".join(f"{n} {what}" for what, n in sorted(seen.items())) for name, seen in counts.items() if seen]
+    if parts:
+        terminalreporter.write_line(f"verified: {'; '.join(parts)} (VERIFIED_FRESH=1 runs everything again)")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -42,8 +56,10 @@ class PageFailure(Exception):
 
 class PageItem(pytest.Item):
     def runtest(self) -> None:
-        # Tests always run the page; the result is stored so the strict build after them reuses it.
-        report = engine.check_page(self.path, use_cache=False)
+        # As the build does: runs of unchanged code (same engine, torch, Python) come from .cache/, and every output
+        # is compared with the page again. VERIFIED_FRESH=1, or a clean checkout such as CI's, runs every page.
+        report = engine.check_page(self.path, use_cache=not cache.fresh())
+        self.user_properties.append(("verified", "run" if report.executed else "from cache"))
         if not report.ok:
             raise PageFailure(report.text())
 
