@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, make_project, mkdocs_build, page, run
+from tests.helpers import FENCE, ROOT, make_project, mkdocs_build, page, run
 from verified import engine, twins, versions
 
 # Anything the browser would fetch from another host: scripts, stylesheets, icons, images, frames, media.
@@ -140,6 +140,39 @@ def test_pytest_and_build_under_another_torch_stop_with_one_message(tmp_path):
     assert tests.returncode == 3 and expected in tests.stdout + tests.stderr
     build = mkdocs_build(tmp_path)
     assert build.returncode != 0 and expected in build.stdout + build.stderr
+
+
+def test_pages_run_by_worker_processes_are_checked_as_always(tmp_path):
+    """Nine uncached pages: the build sends them to its worker pool; one wrong digit still fails at its line."""
+    pages = {
+        f"p{n}.md": page(
+            f"# Page {n}",
+            f"~~~python\nimport torch\nprint(torch.arange({n}).sum().item())\n~~~",
+            "<!--pytest-codeblocks:expected-output-->",
+            f"~~~text\n{sum(range(n))}\n~~~",
+        )
+        for n in range(1, 10)
+    }
+    pages["p9.md"] = pages["p9.md"].replace(f"{FENCE}text\n36\n", f"{FENCE}text\n37\n")
+    assert "37" in pages["p9.md"]
+    make_project(tmp_path, pages)
+    result = mkdocs_build(tmp_path)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0 and "docs/p9.md:3: the printed output differs" in log and "-37\n+36" in log, log
+    assert "verified: 10 pages checked (1 executed, 9 from cache)" in log  # the nine ran in the workers
+    assert "torch not imported" in log  # and not in the build's own process
+
+
+def test_memoised_highlighting_and_search_entries_give_the_same_bytes(tmp_path):
+    code = page("# Code", "~~~python\nx = [1, 2]\nprint(x)\n~~~", "<!--pytest-codeblocks:expected-output-->", "~~~text\n[1, 2]\n~~~")
+    make_project(tmp_path, {"code.md": code + "\n## A section\n\nWords to index.\n"})
+    assert mkdocs_build(tmp_path).returncode == 0
+    (tmp_path / "site").rename(tmp_path / "first")
+    assert (tmp_path / ".cache" / "highlight.json").is_file() and (tmp_path / ".cache" / "search-entries.json").is_file()
+    assert mkdocs_build(tmp_path).returncode == 0  # highlighted code and search entries now come from .cache/
+    first = {p.relative_to(tmp_path / "first"): p.read_bytes() for p in (tmp_path / "first").rglob("*") if p.is_file()}
+    second = {p.relative_to(tmp_path / "site"): p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    assert {name for name in first if not name.name.startswith("sitemap") and first[name] != second.get(name)} == set()
 
 
 def _report_cells(row_html: str) -> list[str]:
