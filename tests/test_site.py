@@ -73,6 +73,8 @@ def test_notebook_page_is_executed_rendered_and_downloadable(site):
     notebook = json.loads((folder / "adam-two-steps.ipynb").read_text(encoding="utf-8"))
     assert [cell["id"] for cell in notebook["cells"]] == [f"cell-{n}" for n in range(1, len(notebook["cells"]) + 1)]
     assert 'href="adam-two-steps.ipynb" download' in text
+    ids = re.findall(r'id="cell-id=([^"]*)"', text)  # numbered, not jupytext's random ids: same bytes every build
+    assert ids == [f"cell-{n}" for n in range(1, len(ids) + 1)] and len(ids) >= 5
 
 
 def test_second_build_executes_nothing_renders_nothing_and_is_byte_identical(site):
@@ -206,3 +208,11 @@ def test_verification_report_is_filled_in_by_the_build_from_what_it_checked(site
         row = re.search(rf"<tr><td[^>]*><strong>{re.escape(name)}</strong></td>(.*?)</tr>", text).group(1)
         assert _report_cells(row)[:4] == [fields[key] for key in (*twins.FIELDS, "tolerance")], name
     assert f"<td>{versions.running_torch()}</td><td>{versions.running_python()}</td>" in text
+    links = re.findall(r'<a href="([^"#]+)"[^>]*title="docs/', text)
+    # a link to every page, and one to the page of every twin check (its title names the file and line)
+    assert len(links) == len(rows) and sorted(name for name in rows if ":" in name) == sorted(
+        f"docs/{name}" for name in re.findall(r'title="docs/([^"]+:\d+)"', text)
+    )
+    assert sum(":" in name for name in rows) == len(expected_twins)
+    for link in links:
+        assert (site[0] / "verification" / link / "index.html").resolve().is_file(), link

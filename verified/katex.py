@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from markdown import Markdown
+from markdown.extensions import Extension
 from markdown_katex import extension, wrapper
 
 from verified.source import Source
@@ -27,12 +29,32 @@ stats = Stats()
 _original_write = wrapper._write_tex2html
 
 
+def _bundled_binary() -> list[str]:
+    return [str(wrapper._get_pkg_bin_path())]
+
+
+# Upstream issue #22: markdown-katex looks for `npx --no-install katex` on every PATH entry, never caching a miss:
+# ~1 s per formula, and ~0.8 s when the extension starts (it asks the binary for its options). Patched on import.
+wrapper.get_bin_cmd = _bundled_binary
+
+
+class ImportFirst(Extension):
+    """`- verified.katex` listed before `- markdown_katex` in mkdocs.yml: mkdocs builds the Markdown extensions
+    before it loads the hook, so this entry is what imports this module (and its patch) before markdown-katex starts.
+    It adds nothing to Markdown itself."""
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        pass
+
+
+def makeExtension(**kwargs: object) -> ImportFirst:  # the name Python-Markdown looks for
+    return ImportFirst(**kwargs)
+
+
 def configure(cache_dir: Path) -> None:
     """Patch markdown-katex once per process; its syntax, options and HTML stay exactly as they are."""
     wrapper.CACHE_DIR = cache_dir / "katex"
     wrapper.CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    # Upstream issue #22: the `npx --no-install katex` probe is never cached and costs ~1 s per formula.
-    wrapper.get_bin_cmd = lambda: [str(wrapper._get_pkg_bin_path())]
     # The render cache is ours to keep, not a temp folder emptied after 24 hours.
     wrapper._cleanup_cache_dir = lambda: None
     # Key on the binary's name (KaTeX version), not on the virtualenv it happens to live in.

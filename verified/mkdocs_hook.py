@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -174,7 +175,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if page.file.src_uri.endswith(".py"):
         _counts["notebooks"] += 1
-        html = notebook_page.render(html, _katex_options, page.file.src_uri, log)
+        html = notebook_page.stable_cell_ids(notebook_page.render(html, _katex_options, page.file.src_uri, log))
         html = notebook_page.rewrite_links(html, page, files, log)
         html = notebook_page.share_styles(html, page, _stylesheets)
         notebook = Path(page.file.abs_dest_path).parent / (Path(page.file.src_uri).stem + ".ipynb")
@@ -236,15 +237,13 @@ def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Naviga
     if page.content is None or not report.MARKER.search(page.content):
         return context
     order = [other.file.src_uri for other in nav.pages if other.file.src_uri != page.file.src_uri]
-    rows = [_rows[uri] for uri in order if uri in _rows]
-    for row in rows:
-        row.url = get_relative_url(row.url, page.url)
+    rows = [dataclasses.replace(_rows[uri], url=get_relative_url(_rows[uri].url, page.url)) for uri in order if uri in _rows]
     missing = [uri for uri in order if uri not in _rows]
     tools = {
         "mkdocs": version("mkdocs"),
         "Material for MkDocs": version("mkdocs-material"),
         "markdown-katex": version("markdown-katex"),
-        "KaTeX": f"{katex.katex_version()} ({'one Node process' if katex.NodeRenderer.wanted() else 'the bundled binary'})",
+        "KaTeX": f"{katex.katex_version()} (new formulas: {'one Node process' if katex.NodeRenderer.wanted() else 'the bundled binary'})",
         "mkdocs-jupyter": version("mkdocs-jupyter"),
     }
     sections = {

@@ -70,6 +70,16 @@ def execute_early(plugin: object, paths: list[str]) -> None:
         _early[_call_key(path, kwargs)] = _thread.submit(original, path, **kwargs)
 
 
+CELL_ID = re.compile(r'id="cell-id=[^"]*"')
+
+
+def stable_cell_ids(html: str) -> str:
+    """jupytext gives each cell of a percent notebook a random id, and nbconvert writes it into the page: number them
+    instead, as the downloadable .ipynb does (cell-1, cell-2, ...), so the same notebook gives the same bytes."""
+    numbers = iter(range(1, 10**6))
+    return CELL_ID.sub(lambda _: f'id="cell-id=cell-{next(numbers)}"', html)
+
+
 MATHJAX = re.compile(
     r'<script src="">\s*</script>\s*<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">.*?</script>', re.DOTALL
 )
