@@ -34,8 +34,9 @@ def tree(folder: Path) -> bytes:
     return digest.digest()
 
 
-def passed_before(name: str, check_key: str, request: pytest.FixtureRequest) -> bool:
-    reused = not cache.fresh() and (FOLDER / f"{name}-{check_key}").is_file()
+def passed_before(name: str, check_key: str, request: pytest.FixtureRequest, rerun: bool = False) -> bool:
+    """Whether this very check passed before (and may be skipped now); `rerun` asks for a run all the same."""
+    reused = not (rerun or cache.fresh()) and (FOLDER / f"{name}-{check_key}").is_file()
     request.node.user_properties.append(("verdict", "from cache" if reused else "run"))
     return reused
 
