@@ -81,7 +81,8 @@ def test_second_build_executes_nothing_renders_nothing_and_is_byte_identical(sit
     first, second, log = site
     summary = re.search(r"verified: (.*)", log).group(1)
     assert re.search(
-        r"\(0 executed, \d+ from cache\); \d+ notebooks \(0 executed, \d+ from cache\); 0 formulas rendered anew; torch not imported",
+        r"\(0 executed, \d+ from cache\); \d+ notebooks \(0 executed, \d+ from cache\); 0 formulas rendered anew; "
+        r"0 code blocks highlighted anew; 0 pages indexed anew; torch not imported",
         summary,
     ), summary
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file() and not p.name.startswith("sitemap"))
@@ -161,17 +162,20 @@ def test_pages_run_by_worker_processes_are_checked_as_always(tmp_path):
     result = mkdocs_build(tmp_path)
     log = result.stdout + result.stderr
     assert result.returncode != 0 and "docs/p9.md:3: the printed output differs" in log and "-37\n+36" in log, log
-    assert "verified: 10 pages checked (1 executed, 9 from cache)" in log  # the nine ran in the workers
+    assert "verified: 10 pages checked (10 executed, 0 from cache)" in log  # the nine ran in the workers
     assert "torch not imported" in log  # and not in the build's own process
 
 
 def test_memoised_highlighting_and_search_entries_give_the_same_bytes(tmp_path):
     code = page("# Code", "~~~python\nx = [1, 2]\nprint(x)\n~~~", "<!--pytest-codeblocks:expected-output-->", "~~~text\n[1, 2]\n~~~")
     make_project(tmp_path, {"code.md": code + "\n## A section\n\nWords to index.\n"})
-    assert mkdocs_build(tmp_path).returncode == 0
+    first_build = mkdocs_build(tmp_path)
+    assert first_build.returncode == 0 and re.search(r"; [1-9]\d* code blocks highlighted anew; 2 pages indexed anew;", first_build.stderr)
     (tmp_path / "site").rename(tmp_path / "first")
     assert (tmp_path / ".cache" / "highlight.json").is_file() and (tmp_path / ".cache" / "search-entries.json").is_file()
-    assert mkdocs_build(tmp_path).returncode == 0  # highlighted code and search entries now come from .cache/
+    second_build = mkdocs_build(tmp_path)  # highlighted code and search entries now come from .cache/
+    assert second_build.returncode == 0
+    assert "; 0 code blocks highlighted anew; 0 pages indexed anew;" in second_build.stderr, second_build.stderr
     first = {p.relative_to(tmp_path / "first"): p.read_bytes() for p in (tmp_path / "first").rglob("*") if p.is_file()}
     second = {p.relative_to(tmp_path / "site"): p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
     assert {name for name in first if not name.name.startswith("sitemap") and first[name] != second.get(name)} == set()

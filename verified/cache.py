@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict
+from importlib.metadata import version
 from pathlib import Path
 
 from verified.blocks import Block
@@ -30,12 +31,17 @@ def fresh() -> bool:
     return os.environ.get("VERIFIED_FRESH") == "1"
 
 
+# Besides torch: the libraries whose versions change what a page prints (numpy's arrays) or draws (matplotlib's SVG).
+LIBRARIES = tuple(f"{name}=={version(name)}" for name in ("numpy", "matplotlib"))
+
+
 def key(display: str, blocks: list[Block]) -> str:
-    """Code (includes already expanded into it), `raises`, engine, torch, Python: what a run's results depend on.
+    """Code (includes already expanded into it), `raises`, engine, torch, Python, numpy, matplotlib: what a run's
+    results depend on.
 
     Not the prose, not the expected outputs, not the lines: editing prose re-checks a page but never re-runs it."""
     digest = hashlib.sha256()
-    for part in (ENGINE_DIGEST, running_torch(), running_python(), display):
+    for part in (ENGINE_DIGEST, running_torch(), running_python(), *LIBRARIES, display):
         digest.update(part.encode() + b"\0")
     for block in blocks:
         digest.update(f"{block.raises}\0{block.code}\0".encode())

@@ -117,7 +117,7 @@ def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> P
     cached = cache.load(proj.cache_dir, page_key, blocks) if use_cache else None
     if cached is None:
         runs = _execute(src, blocks)
-        cached = runs, versions.environment()
+        cached = runs, versions.environment() if blocks else {}
         report.executed = True
         cache.store(proj.cache_dir, page_key, blocks, *cached)
     report.runs, report.environment = cached

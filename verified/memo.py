@@ -7,6 +7,7 @@ only what the last build used, so it never grows stale."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 from importlib.metadata import version
@@ -16,54 +17,73 @@ VERSIONS = "|".join(version(name) for name in ("pygments", "pymdown-extensions",
 
 
 class Memo:
+    """Entries by key; each remembers the last build that used it. A build keeps what it used and what was used in
+    the last KEEP builds, so a `serve --dirty` rebuild of one page does not throw away the rest of the site."""
+
+    KEEP = 20
+
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self.stored: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            self.stored = {}
-        self.used: dict[str, object] = {}
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            self.build, self.entries = stored["build"] + 1, stored["entries"]
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            self.build, self.entries = 1, {}
+        self.changed = False
+        self.misses = 0
 
     @staticmethod
     def key(*parts: object) -> str:
         return hashlib.sha256(json.dumps([VERSIONS, *parts], sort_keys=True, default=repr).encode()).hexdigest()
 
     def get(self, key: str) -> object | None:
-        if key in self.stored:
-            self.used[key] = self.stored[key]
-        return self.used.get(key)
+        entry = self.entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        if entry[0] != self.build:
+            entry[0], self.changed = self.build, True
+        return entry[1]
 
     def put(self, key: str, value: object) -> None:
-        self.used[key] = value
+        self.entries[key] = [self.build, value]
+        self.changed = True
 
     def save(self) -> None:
-        if self.used == self.stored:
+        """Write what changed; a build that used only stored entries (a warm build) writes nothing."""
+        kept = {key: entry for key, entry in self.entries.items() if entry[0] > self.build - self.KEEP}
+        if not self.changed and len(kept) == len(self.entries):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(f".{os.getpid()}.tmp")  # two builds may save at once (xdist workers)
-        temporary.write_text(json.dumps(self.used), encoding="utf-8")
+        temporary.write_text(json.dumps({"build": self.build, "entries": kept}), encoding="utf-8")
         temporary.replace(self.path)
-        self.stored = dict(self.used)
+        self.entries, self.changed = kept, False
 
 
 _memos: dict[str, Memo] = {}
 
 
 def highlighted_code(cache_dir: Path) -> None:
-    """Memoise pymdownx.highlight's Pygments call for blocks without a title (a title goes through the page's HTML stash)."""
+    """Memoise pymdownx.highlight's Pygments call for code blocks. Not for a block with a title or an auto-title (it
+    goes through the page's HTML stash, whose placeholders depend on the page), nor inline code (an element, not text)."""
     from pymdownx import highlight
 
     memo = _memos["highlight"] = Memo(cache_dir / "highlight.json")
     original = getattr(highlight.Highlight.highlight, "_original", highlight.Highlight.highlight)
+    signature = inspect.signature(original)
 
-    def memoised(self, src, language, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if kwargs.get("title") or len(args) >= 9:
-            return original(self, src, language, *args, **kwargs)
+    def memoised(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        call = signature.bind(self, *args, **kwargs)
+        call.apply_defaults()
+        arguments = {name: value for name, value in call.arguments.items() if name != "self"}
+        if arguments["title"] or arguments["inline"] or self.auto_title:
+            return original(self, *args, **kwargs)
         options = {name: value for name, value in vars(self).items() if name != "md"}
-        key = Memo.key(src, language, args, kwargs, options)
+        key = Memo.key(arguments, options)
         cached = memo.get(key)
         if cached is None:
-            cached = original(self, src, language, *args, **kwargs)
+            cached = original(self, *args, **kwargs)
             memo.put(key, cached)
         return cached
 
@@ -79,3 +99,8 @@ def search_entries(cache_dir: Path) -> Memo:
 def save() -> None:
     for memo in _memos.values():
         memo.save()
+
+
+def misses(name: str) -> int:
+    """How many entries the named memo had to compute in this build (0 when all came from .cache/)."""
+    return _memos[name].misses if name in _memos else 0

@@ -135,10 +135,10 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if page.file.src_uri.endswith(".py"):
         return markdown  # a notebook: mkdocs-jupyter executes and renders it
     path = Path(page.file.abs_src_path)
-    prefetch.wait(path)
+    ran_in_worker = prefetch.wait(path)
     report = engine.check_page(path)
     _counts["pages"] += 1
-    _counts["executed"] += report.executed
+    _counts["executed"] += report.executed or ran_in_worker
     _reports[page.file.src_uri] = report
     if report.source is None:  # the page could not be read at all: show why, and fail under strict
         for problem in report.problems:
@@ -204,9 +204,8 @@ def _page_row(page: Page, html: str) -> report.PageRow:
         formulas=html.count('<span class="katex">'),
         problems=0,
     )
-    if row.notebook:
+    if row.notebook:  # run by mkdocs-jupyter's kernel: its environment is not recorded, so not counted either
         row.blocks = row.run = len(notebook.read(path, project.for_path(path))[1])
-        row.environment = versions.environment()
         return row
     result = _reports[page.file.src_uri]
     row.blocks, row.run, row.problems = len(result.blocks), len(result.runs), len(result.problems)
@@ -243,7 +242,7 @@ def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Naviga
         "mkdocs": version("mkdocs"),
         "Material for MkDocs": version("mkdocs-material"),
         "markdown-katex": version("markdown-katex"),
-        "KaTeX": f"{katex.katex_version()} (new formulas: {'one Node process' if katex.NodeRenderer.wanted() else 'the bundled binary'})",
+        "KaTeX": katex.katex_version(),
         "mkdocs-jupyter": version("mkdocs-jupyter"),
     }
     sections = {
@@ -266,7 +265,7 @@ def on_post_build(config: MkDocsConfig) -> None:
         path.write_text(text, encoding="utf-8")
     log.info(
         "verified: %d pages checked (%d executed, %d from cache); %d notebooks (%d executed, %d from cache); "
-        "%d formulas rendered anew; torch %s",
+        "%d formulas rendered anew; %d code blocks highlighted anew; %d pages indexed anew; torch %s",
         _counts["pages"],
         _counts["executed"],
         _counts["pages"] - _counts["executed"],
@@ -274,5 +273,7 @@ def on_post_build(config: MkDocsConfig) -> None:
         len(_executed_notebooks),
         _counts["notebooks"] - len(_executed_notebooks),
         katex.stats.rendered,
+        memo.misses("highlight"),
+        memo.misses("search"),
         "imported" if "torch" in sys.modules else "not imported",
     )

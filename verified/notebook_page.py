@@ -10,7 +10,7 @@ import logging
 import posixpath
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from mkdocs_jupyter import plugin as jupyter_plugin
 
@@ -21,7 +21,9 @@ _thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notebook")
 
 
 def _call_key(nb_path: object, kwargs: dict) -> tuple[str, str]:
-    return str(nb_path), json.dumps(kwargs, sort_keys=True, default=repr)
+    """The notebook's path, its bytes (a save during the build must not hand over the older run) and the arguments."""
+    content = hashlib.sha256(Path(str(nb_path)).read_bytes()).hexdigest()
+    return str(nb_path), content + json.dumps(kwargs, sort_keys=True, default=repr)
 
 
 def record_executions(executed: set[str]) -> None:

@@ -46,6 +46,9 @@ def start(paths: list[Path]) -> int:
     missing = [path.resolve() for path in paths if not _cached(path)]
     if len(missing) < MIN_PAGES_FOR_POOL and _pool is None:
         return 0  # the hook runs them itself, as they come
+    if _pool is not None and getattr(_pool, "_broken", False):
+        _pool.shutdown(cancel_futures=True)  # a worker died (killed, out of memory): start afresh, not fail every rebuild
+        _pool = None
     if _pool is None:
         workers = max(1, min(os.cpu_count() or 1, len(missing)))
         _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
@@ -55,9 +58,10 @@ def start(paths: list[Path]) -> int:
     return len(missing)
 
 
-def wait(path: Path) -> None:
-    """Block until the page's run (if one was sent) has finished. A worker that failed leaves no cache entry,
-    so the build then runs the page itself and reports whatever went wrong, with its line."""
+def wait(path: Path) -> bool:
+    """Block until the page's run (if one was sent) has finished; True if a worker ran it for this build. A worker
+    that failed leaves no cache entry, so the build then runs the page itself and reports what went wrong, with its line."""
     future = _pending.pop(Path(path).resolve(), None)
-    if future is not None:
-        future.exception()
+    if future is None:
+        return False
+    return future.exception() is None

@@ -83,7 +83,7 @@ def pages(rows: list[PageRow], missing: list[str]) -> str:
         ]
     )
     problems = [row for row in rows if row.problems]
-    if problems:  # only under `serve`: a strict build with a problem stops before writing any page
+    if problems:  # under `serve`; a strict build with a problem writes this too, then fails (and is not published)
         head.append("Problems")
         for line, row in zip(body, [*rows, None], strict=True):
             line.append(str(row.problems) if row else f"<strong>{sum(p.problems for p in problems)}</strong>")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import os
 import platform
 import re
-import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -22,14 +20,15 @@ def running_python() -> str:
 
 
 def environment() -> dict[str, str]:
-    """What produced a page's outputs, recorded when it runs (torch is imported by then) and kept with its cache entry."""
-    torch = sys.modules.get("torch")
-    kernels = torch.backends.cpu.get_cpu_capability() if torch else os.environ.get("ATEN_CPU_CAPABILITY", "default")
+    """What produced a page's outputs, recorded right after its blocks ran (so torch is imported) and kept with the
+    cache entry: the kernels are the ones torch chose (ATEN_CPU_CAPABILITY pins them where the CPU has them)."""
+    import torch
+
     return {
         "torch": running_torch(),
         "python": running_python(),
         "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
-        "cpu kernels": str(kernels).upper(),
+        "cpu kernels": str(torch.backends.cpu.get_cpu_capability()).upper(),
     }
 
 
