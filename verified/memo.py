@@ -50,7 +50,8 @@ class Memo:
         self.changed = True
 
     def save(self) -> None:
-        """Write what changed; a build that used only stored entries (a warm build) writes nothing."""
+        """Write the entries back with the builds that last used them (a small JSON file; written on every build that
+        used something, since using an entry is a change), dropping those unused for KEEP builds."""
         kept = {key: entry for key, entry in self.entries.items() if entry[0] > self.build - self.KEEP}
         if not self.changed and len(kept) == len(self.entries):
             return
