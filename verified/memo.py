@@ -2,7 +2,7 @@
 
 A warm build then re-does neither Pygments nor Material's search parsing for an unchanged block or page. Each entry is
 keyed by a digest of everything its output depends on (the input, the options, the package versions); the file keeps
-only what the last build used, so it never grows stale."""
+what the last Memo.KEEP builds used, so it does not grow without bound."""
 
 from __future__ import annotations
 
