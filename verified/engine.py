@@ -98,17 +98,32 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
     return problems
 
 
+def _read(path: Path, proj: project.Project, text: str | None = None) -> tuple[source.Source, list[Block]]:
+    if path.suffix == ".py":
+        return notebook.read(path, proj)
+    src = source.read(path, proj, text)
+    return src, block_parser.parse(src)
+
+
+def needs_run(path: Path) -> bool:
+    """Whether checking the page would execute code: it has blocks and no cache entry. A page that cannot be read has
+    nothing to run (checking it reports why)."""
+    path = Path(path).resolve()
+    proj = project.for_path(path)
+    try:
+        src, blocks = _read(path, proj)
+    except PageError:
+        return False
+    return bool(blocks) and cache.load(proj.cache_dir, cache.key(src.display, blocks), blocks) is None
+
+
 def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> PageReport:
     """Parse, run (or take from the cache), compare. Never raises for a page's own faults: they are problems."""
     path = Path(path).resolve()
     proj = project.for_path(path)
     report = PageReport(display=proj.display(path))
     try:
-        if path.suffix == ".py":
-            src, blocks = notebook.read(path, proj)
-        else:
-            src = source.read(path, proj, text)
-            blocks = block_parser.parse(src)
+        src, blocks = _read(path, proj, text)
     except PageError as error:
         report.problems.append(Problem(error.path, error.line, error.message))
         return report

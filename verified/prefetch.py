@@ -14,8 +14,7 @@ import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from verified import blocks, cache, project, source
-from verified.errors import PageError
+from verified import engine
 
 # A worker pays its own torch import (~1 s) and more; below this many pages to run, the build's process is quicker.
 MIN_PAGES_FOR_POOL = 8
@@ -25,25 +24,13 @@ _pending: dict[Path, Future[None]] = {}
 
 
 def _run(path: Path) -> None:
-    from verified import engine  # in the worker: torch is imported there, on its first page
-
-    engine.check_page(path)
-
-
-def _cached(path: Path) -> bool:
-    proj = project.for_path(path)
-    try:
-        src = source.read(path, proj)
-        page_blocks = blocks.parse(src)
-    except PageError:
-        return True  # nothing to run: the build reports the problem itself
-    return not page_blocks or cache.load(proj.cache_dir, cache.key(src.display, page_blocks), page_blocks) is not None
+    engine.check_page(path)  # in the worker: torch is imported there, on its first page
 
 
 def start(paths: list[Path]) -> int:
     """Send every page without a cache entry to the pool; returns how many were sent."""
     global _pool
-    missing = [path.resolve() for path in paths if not _cached(path)]
+    missing = [path.resolve() for path in paths if engine.needs_run(path)]
     if len(missing) < MIN_PAGES_FOR_POOL and _pool is None:
         return 0  # the hook runs them itself, as they come
     if _pool is not None and getattr(_pool, "_broken", False):
