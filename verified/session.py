@@ -41,6 +41,7 @@ def reset_global_state() -> None:
     torch.set_grad_enabled(True)
     torch.autograd.set_detect_anomaly(False)
     torch.use_deterministic_algorithms(False)
+    torch.set_warn_always(False)
     # One thread: float reductions then sum in the same order on every machine.
     torch.set_num_threads(1)
     if "matplotlib" in sys.modules:
