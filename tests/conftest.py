@@ -1,4 +1,5 @@
-"""Tests import the formula twins as `snippets.<name>`, the same files the pages include; one strict build is shared."""
+"""Tests import the formula twins as `snippets.<name>`, the same files the pages include; one strict build is shared;
+tests marked `reuse_passing_verdict` pass without running while nothing they read has changed since they passed."""
 
 import fcntl
 import sys
@@ -10,19 +11,60 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.helpers import run  # noqa: E402  (needs the root on sys.path)
+from tests import verdicts  # noqa: E402  (needs the root on sys.path)
+from tests.helpers import run  # noqa: E402
+
+REUSED = pytest.StashKey[bool]()
+VERDICT_KEY = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "reuse_passing_verdict: the test builds a throwaway project in a fresh process; its pass is kept under "
+        ".cache/verdicts and reused while nothing it reads has changed (tests/verdicts.py)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    if pyfuncitem.get_closest_marker("reuse_passing_verdict") is None:
+        return None
+    check = verdicts.project_build_key(pyfuncitem.path, pyfuncitem.name)
+    pyfuncitem.stash[VERDICT_KEY] = check
+    pyfuncitem.stash[REUSED] = verdicts.passed_before(pyfuncitem.name, check, pyfuncitem)
+    return True if pyfuncitem.stash[REUSED] else None  # True: the call is done (it passed with these very inputs)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    report = yield
+    if report.when == "call" and report.passed and VERDICT_KEY in item.stash and not item.stash[REUSED]:
+        verdicts.record_pass(item.name, item.stash[VERDICT_KEY])  # a failure is never stored
+    return report
+
+
+def _built_once(name: str, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, str]:
+    """`mkdocs build --strict` of the real site, once per test run: under xdist the first worker to ask builds it
+    in the run's shared temp folder and the others wait for it (a file lock), rather than each building its own."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    folder, log = shared / name, shared / f"{name}.log"
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not log.is_file():
+            result = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(folder)], ROOT)
+            assert result.returncode == 0, result.stdout + result.stderr
+            log.write_text(result.stderr, encoding="utf-8")
+    return folder, log.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
-def strict_site(tmp_path_factory) -> Path:
-    """The real site, built strictly once per test run (the page cache under .cache/ makes it quick after the pages)."""
-    folder = tmp_path_factory.mktemp("strict-site")
-    lock = ROOT / ".cache" / "strict-site.lock"
-    lock.parent.mkdir(exist_ok=True)
-    # Under xdist two workers may need the site: one builds (running what the cache lacks), the other waits, then
-    # builds from the cache it filled, instead of both executing every page at once.
-    with lock.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        result = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(folder)], ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return folder
+def strict_site(tmp_path_factory, worker_id) -> Path:
+    """The real site, built strictly (the page cache under .cache/ makes it quick after the pages have run)."""
+    return _built_once("strict-site", tmp_path_factory, worker_id)[0]
+
+
+@pytest.fixture(scope="session")
+def second_build(strict_site, tmp_path_factory, worker_id) -> tuple[Path, str]:
+    """A second strict build after the first: everything must come from the cache; returns the site and its log."""
+    return _built_once("second-build", tmp_path_factory, worker_id)

@@ -481,7 +481,7 @@ def built_site(strict_site) -> Path:
 def test_every_page_reads_well_in_a_real_browser(built_site, tmp_path, request):
     browser = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout
     check = verdicts.key(verdicts.tree(built_site), Path(__file__).read_bytes(), browser)
-    if verdicts.passed_before("browser", check, request, rerun=not SCREENSHOTS.is_dir()):  # screenshots wanted
+    if verdicts.passed_before("browser", check, request.node, rerun=not SCREENSHOTS.is_dir()):  # screenshots wanted
         return  # this very site passed in this browser before
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -500,6 +500,7 @@ BROKEN = {
 }
 
 
+@pytest.mark.reuse_passing_verdict
 def test_the_checks_fail_on_broken_pages_naming_the_page_and_the_problem(tmp_path):
     (tmp_path / "project").mkdir()
     folder = make_project(tmp_path / "project", BROKEN)

@@ -21,12 +21,9 @@ CSS_EXTERNAL = re.compile(r"""url\(\s*["']?(?:https?:)?//|@import\s+["']?(?:http
 
 
 @pytest.fixture(scope="module")
-def site(strict_site, tmp_path_factory) -> tuple[Path, Path, str]:
-    """The shared strict build (it may execute pages), then a second build that must be served from the cache."""
-    second = tmp_path_factory.mktemp("site-second")
-    again = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(second)], ROOT)
-    assert again.returncode == 0, again.stdout + again.stderr
-    return strict_site, second, again.stderr
+def site(strict_site, second_build) -> tuple[Path, Path, str]:
+    """The strict build, and a second build that must be served from the cache (with its log)."""
+    return strict_site, *second_build
 
 
 def html_pages(site_dir: Path) -> list[Path]:
@@ -100,6 +97,7 @@ BROKEN_PAGES = {
 }
 
 
+@pytest.mark.reuse_passing_verdict
 def test_strict_build_fails_on_each_bad_page_with_file_and_line(tmp_path):
     make_project(tmp_path, BROKEN_PAGES)
     result = mkdocs_build(tmp_path, strict=True)
@@ -117,6 +115,7 @@ def test_strict_build_fails_on_each_bad_page_with_file_and_line(tmp_path):
     assert "Aborted with" in log and "in strict mode" in log
 
 
+@pytest.mark.reuse_passing_verdict
 def test_serve_mode_shows_the_problem_on_the_page(tmp_path):
     make_project(tmp_path, {"drift.md": BROKEN_PAGES["drift.md"]})
     result = mkdocs_build(tmp_path, strict=False)
@@ -125,6 +124,7 @@ def test_serve_mode_shows_the_problem_on_the_page(tmp_path):
     assert "Verification failed" in text and "docs/drift.md:3: the printed output differs" in text
 
 
+@pytest.mark.reuse_passing_verdict
 def test_pytest_runs_exactly_one_page_and_names_its_line(tmp_path):
     make_project(tmp_path, {"ok.md": page("# Ok", "~~~python\nx = 1\n~~~"), "drift.md": BROKEN_PAGES["drift.md"]})
     one = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "docs/ok.md"], tmp_path)
@@ -134,6 +134,7 @@ def test_pytest_runs_exactly_one_page_and_names_its_line(tmp_path):
     assert "docs/drift.md:3: the printed output differs" in both.stdout and "-3\n+2" in both.stdout
 
 
+@pytest.mark.reuse_passing_verdict
 def test_pytest_and_build_under_another_torch_stop_with_one_message(tmp_path):
     make_project(tmp_path, {"ok.md": page("# Ok", "~~~python\nx = 1\n~~~")})
     requirements = tmp_path / "requirements.txt"
@@ -145,6 +146,7 @@ def test_pytest_and_build_under_another_torch_stop_with_one_message(tmp_path):
     assert build.returncode != 0 and expected in build.stdout + build.stderr
 
 
+@pytest.mark.reuse_passing_verdict
 def test_pages_run_by_worker_processes_are_checked_as_always(tmp_path):
     """Nine uncached pages: the build sends them to its worker pool; one wrong digit still fails at its line."""
     pages = {
@@ -166,6 +168,7 @@ def test_pages_run_by_worker_processes_are_checked_as_always(tmp_path):
     assert "torch not imported" in log  # and not in the build's own process
 
 
+@pytest.mark.reuse_passing_verdict
 def test_memoised_highlighting_and_search_entries_give_the_same_bytes(tmp_path):
     code = page("# Code", "~~~python\nx = [1, 2]\nprint(x)\n~~~", "<!--pytest-codeblocks:expected-output-->", "~~~text\n[1, 2]\n~~~")
     make_project(tmp_path, {"code.md": code + "\n## A section\n\nWords to index.\n"})
