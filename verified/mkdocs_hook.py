@@ -88,6 +88,7 @@ def _index_without_katex(entries: memo.Memo) -> None:
         full = page.content
         if formulas:
             page.content = katex.search_text(page.content, formulas)
+        page.content = _without_code_spans(page.content)
         toc = [(item.id, item.url, item.title, item.level) for item in _walk(page.toc)]
         key = memo.Memo.key(page.content, page.url, page.title, page.meta, toc)
         try:
@@ -104,6 +105,16 @@ def _index_without_katex(entries: memo.Memo) -> None:
 
     add_entry_from_context._original = original  # type: ignore[attr-defined]
     search.SearchIndex.add_entry_from_context = add_entry_from_context
+
+
+PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
+SPAN_TAG = re.compile(r"</?span\b[^>]*>")
+
+
+def _without_code_spans(html: str) -> str:
+    """The page without Pygments' `<span>` tags inside `<pre>`, for the search parser only: they were most of its
+    work, and inside `<pre>` the parser keeps every piece of text as it comes, so it indexes the same text."""
+    return PRE.sub(lambda pre: SPAN_TAG.sub("", pre.group(0)), html)
 
 
 def _walk(toc):  # type: ignore[no-untyped-def]
