@@ -223,3 +223,26 @@ def test_verification_report_is_filled_in_by_the_build_from_what_it_checked(site
     assert sum(":" in name for name in rows) == len(expected_twins)
     for link in links:
         assert (site[0] / "verification" / link / "index.html").resolve().is_file(), link
+
+
+def test_search_parser_indexes_the_same_text_without_the_code_spans(site):
+    """The build hands Material's search parser each page without Pygments' spans inside <pre> (far less to parse);
+    on every built page (code, KaTeX, notebook cells) the parser must find exactly the same sections and text."""
+    from material.plugins.search.plugin import Parser
+
+    from verified import mkdocs_hook
+
+    def sections(html: str) -> list[tuple]:
+        parser = Parser()
+        parser.feed(html)
+        parser.close()
+        return [(section.el.tag, section.id, "".join(section.title), "".join(section.text)) for section in parser.data]
+
+    spans_removed = 0
+    for path in html_pages(site[0]):
+        text = path.read_text(encoding="utf-8")
+        article = text[text.index("<article") : text.rindex("</article>")]
+        lighter = mkdocs_hook._without_code_spans(article)
+        spans_removed += article.count("<span") - lighter.count("<span")
+        assert sections(lighter) == sections(article), path
+    assert spans_removed > 10_000  # the pages do have highlighted code
