@@ -21,8 +21,8 @@ VERDICT_KEY = pytest.StashKey[str]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "reuse_passing_verdict: the test builds a throwaway project in a fresh process; its pass is kept under "
-        ".cache/verdicts and reused while nothing it reads has changed (tests/verdicts.py)",
+        "reuse_passing_verdict: a slow test that starts fresh processes (a throwaway project's build, a kernel); its "
+        "pass is kept under .cache/verdicts and reused while nothing it reads has changed (tests/verdicts.py)",
     )
 
 

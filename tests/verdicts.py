@@ -1,7 +1,7 @@
 """Passing verdicts of the slow checks, kept under .cache/verdicts and reused while nothing the check reads has
 changed: the same rule as the page cache (DESIGN.md, "Cached"). The slow checks are a notebook run in Jupyter, the
-browser pass over the site, and the tests that build a throwaway project in a fresh process (marked
-`reuse_passing_verdict`). A failure is never stored. VERIFIED_FRESH=1, or a clean checkout such as CI's, runs every
+browser pass over the site, and the tests marked `reuse_passing_verdict` that start fresh processes (a throwaway
+project's build, pytest run or kernel). A failure is never stored. VERIFIED_FRESH=1, or a clean checkout such as CI's, runs every
 check; the test summary says how many ran and how many were reused."""
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def tree(folder: Path) -> bytes:
 
 
 def project_build_key(test_file: Path, test_name: str) -> str:
-    """Everything a test that builds a throwaway project reads: its own file, the real project's configuration,
-    theme and assets, the test helpers, every installed package and the programs it runs."""
+    """Everything such a test reads: its own file, the engine, the real project's configuration, theme and assets
+    (a throwaway project copies them), the test helpers, every installed package and the programs it runs."""
     files = [(ROOT / name).read_bytes() if (ROOT / name).is_file() else tree(ROOT / name) for name in PROJECT_INPUTS]
     installed = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in distributions())
     tools = []

@@ -214,6 +214,17 @@ def render(formula: Formula, options: dict) -> str:
     return extension.md_block2html(formula.tex, dict(options)) if formula.display else extension.md_inline2html(formula.tex, dict(options))
 
 
+def prerender(sources: list[Source], options: dict) -> None:
+    """Render the pages' formulas into the cache ahead of `check`, while the build would only be waiting (for the
+    pages' runs). A formula KaTeX rejects is left for `check`, which reports it at its line."""
+    for src in sources:
+        for formula in find(src.lines):
+            try:
+                render(formula, options)
+            except wrapper.KatexError:
+                pass
+
+
 HEADING = re.compile(r"^#{1,6}\s")
 
 

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -18,7 +19,23 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from verified import engine, katex, memo, notebook, notebook_export, notebook_page, prefetch, project, render, report, twins, versions
+from verified import (
+    engine,
+    katex,
+    kernel,
+    memo,
+    notebook,
+    notebook_export,
+    notebook_page,
+    prefetch,
+    project,
+    render,
+    report,
+    source,
+    twins,
+    versions,
+)
+from verified.errors import PageError
 
 log = logging.getLogger("mkdocs.verified")
 
@@ -73,6 +90,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         # Its own cache key ignores the environment: a torch upgrade must not serve stale notebook output.
         jupyter.config["cache_dir"] = str(root / ".cache" / "mkdocs-jupyter" / f"torch-{versions.running_torch()}")
         notebook_page.record_executions(_executed_notebooks)
+        kernel.use_for_this_process()  # the notebook's kernel is forked from the server that imported torch
     return config
 
 
@@ -135,11 +153,21 @@ def on_pre_build(config: MkDocsConfig) -> None:
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     pages = [Path(file.abs_src_path) for file in files.documentation_pages() if file.src_uri.endswith(".md")]
-    prefetch.start(pages)  # uncached pages start running in worker processes now; each is waited for below
+    sent = prefetch.start(pages)  # uncached pages start running in worker processes now; each is waited for below
+    if sent:  # the workers' first runs are seconds away (torch is being imported): render those pages' formulas now
+        katex.prerender(list(_sources(sent)), _katex_options)
     if "mkdocs-jupyter" in config.plugins:
         notebooks = [file.abs_src_path for file in files.documentation_pages() if file.src_uri.endswith(".py")]
         notebook_page.execute_early(config.plugins["mkdocs-jupyter"], notebooks)
     return files
+
+
+def _sources(paths: list[Path]) -> Iterator[source.Source]:
+    for path in paths:
+        try:
+            yield source.read(path, project.for_path(path))
+        except PageError:
+            pass  # a page that cannot be read is reported, with its line, when the build reaches it
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -33,26 +33,32 @@ _sent: set[Path] = set()
 _submitting: threading.Thread | None = None
 
 
+def context() -> multiprocessing.context.ForkServerContext:
+    """Processes forked from the server that has imported PRELOAD (started on first use, shared by the pool and the
+    notebook kernel, see verified.kernel)."""
+    forkserver = multiprocessing.get_context("forkserver")
+    forkserver.set_forkserver_preload(PRELOAD)
+    return forkserver
+
+
 def _run(path: Path) -> None:
     engine.check_page(path)  # in the worker
 
 
-def start(paths: list[Path]) -> int:
-    """Send every page without a cache entry to the pool; returns how many were sent."""
+def start(paths: list[Path]) -> list[Path]:
+    """Send every page without a cache entry to the pool; returns the pages sent."""
     global _pool, _submitting
     missing = [path.resolve() for path in paths if engine.needs_run(path)]
     if len(missing) < MIN_PAGES_FOR_POOL and _pool is None:
-        return 0  # the hook runs them itself, as they come
+        return []  # the hook runs them itself, as they come
     if _submitting is not None:
         _submitting.join()
     if _pool is not None and getattr(_pool, "_broken", False):
         _pool.shutdown(cancel_futures=True)  # a worker died (killed, out of memory): start afresh, not fail every rebuild
         _pool = None
     if _pool is None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
         workers = max(1, min(os.cpu_count() or 1, len(missing)))
-        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context())
         atexit.register(_pool.shutdown, cancel_futures=True)
     pool = _pool
 
@@ -63,7 +69,7 @@ def start(paths: list[Path]) -> int:
     _sent.update(missing)
     _submitting = threading.Thread(target=submit, name="verified-prefetch", daemon=True)
     _submitting.start()
-    return len(missing)
+    return missing
 
 
 def wait(path: Path) -> bool:

@@ -27,7 +27,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, value in getattr(report, "user_properties", []):
             if name in counts and report.when == "call":
                 counts[name][value] = counts[name].get(value, 0) + 1
-    labels = {"verified": "pages", "verdict": "notebook, browser and project-build checks"}
+    labels = {"verified": "pages", "verdict": "slow checks (notebooks, browser, fresh processes)"}
     parts = [f"{labels[name]}: " + ", ".join(f"{n} {what}" for what, n in sorted(seen.items())) for name, seen in counts.items() if seen]
     if parts:
         terminalreporter.write_line(f"verified: {'; '.join(parts)} (VERIFIED_FRESH=1 runs everything again)")
