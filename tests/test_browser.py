@@ -423,14 +423,27 @@ def check_search(browser: DevTools, base: str, query: str) -> list[str]:
     for char in query:
         browser.send("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
         browser.send("Input.dispatchKeyEvent", type="keyUp", key=char)
-    meta = "(document.querySelector('.md-search-result__meta') || {}).textContent || ''"
-    items = "document.querySelectorAll('.md-search-result__item').length"
-    answered = f"/no matching/i.test({meta}) || (/matching document/i.test({meta}) && {items} > 0)"
-    if not browser.wait_until(answered, timeout=20):
-        return [f"search for {query!r}: no answer within 20 s ({browser.evaluate(meta).strip()!r}, {browser.evaluate(items)} items)"]
-    if not browser.evaluate(items):
-        return [f"search for {query!r} found nothing ({browser.evaluate(meta).strip()!r})"]
-    found = browser.evaluate("document.querySelector('.md-search-result__list').textContent.toLowerCase()")
+    # Material answers each keystroke's query in turn and rebuilds the result list for each: read the meta line,
+    # the items and their text in one go, and only once that reading has stayed the same for 0.6 s.
+    reading = (
+        "JSON.stringify([(document.querySelector('.md-search-result__meta') || {}).textContent || '',"
+        " document.querySelectorAll('.md-search-result__item').length,"
+        " ((document.querySelector('.md-search-result__list') || {}).textContent || '').toLowerCase()])"
+    )
+    deadline, previous, unchanged = time.monotonic() + 20, None, 0
+    while True:
+        current = browser.evaluate(reading)
+        meta, items, found = json.loads(current)
+        answered = "no matching" in meta.lower() or ("matching document" in meta.lower() and items > 0)
+        unchanged = unchanged + 1 if answered and current == previous else 0
+        if unchanged == 2:
+            break
+        if time.monotonic() > deadline:
+            return [f"search for {query!r}: no settled answer within 20 s ({meta.strip()!r}, {items} items)"]
+        previous = current
+        time.sleep(0.3)
+    if not items:
+        return [f"search for {query!r} found nothing ({meta.strip()!r})"]
     missing = [word for word in query.lower().split() if word not in found]
     return [f"search for {query!r}: the results do not mention {missing}"] if missing else []
 
