@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -31,14 +33,31 @@ _pool: ProcessPoolExecutor | None = None
 _pending: dict[Path, Future[None]] = {}
 _sent: set[Path] = set()
 _submitting: threading.Thread | None = None
+_end_registered = False
 
 
 def context() -> multiprocessing.context.ForkServerContext:
     """Processes forked from the server that has imported PRELOAD (started on first use, shared by the pool and the
     notebook kernel, see verified.kernel)."""
+    global _end_registered
     forkserver = multiprocessing.get_context("forkserver")
     forkserver.set_forkserver_preload(PRELOAD)
+    if not _end_registered:  # registered before the pool's shutdown, so it runs after it (atexit is last in, first out)
+        atexit.register(_end_server)
+        _end_registered = True
     return forkserver
+
+
+def _end_server() -> None:
+    """At exit, once the workers are gone: the server has nothing left to do, but left to itself it tears down an
+    interpreter holding torch (~1 s), keeping the build's stdout and stderr open all that time (a pipe reading
+    the build's output waits for it). SIGTERM ends it at once: Python installs no handler for it."""
+    pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+    if pid:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # already gone
 
 
 def _run(path: Path) -> None:
