@@ -13,7 +13,15 @@ nox.options.sessions = ["docs-test"]
 
 PYTHON = "3.11"
 ROOT = Path(__file__).parent
-ENV = {"NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "ATEN_CPU_CAPABILITY": "avx2"}
+ENV = {
+    "NO_MKDOCS_2_WARNING": "1",
+    "PYTHONHASHSEED": "0",
+    "MPLBACKEND": "Agg",
+    "ATEN_CPU_CAPABILITY": "avx2",
+    # Python's default: keep compiled modules in __pycache__ (git-ignored). A machine that sets this variable would
+    # otherwise recompile the engine, the tests and pytest's rewritten asserts in every process of every run.
+    "PYTHONDONTWRITEBYTECODE": "",
+}
 
 
 def install(session: nox.Session) -> None:
