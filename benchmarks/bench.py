@@ -51,6 +51,10 @@ def copy_tree(destination: Path) -> Path:
     return destination
 
 
+def import_torch() -> float:
+    return timed([PYTHON, "-c", "import torch"], ROOT)
+
+
 def build(tree: Path) -> float:
     return timed([PYTHON, "-m", "mkdocs", "build", "--strict", "-d", str(tree / "site")], tree)
 
@@ -127,14 +131,15 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def main() -> None:
     results: dict[str, dict[str, float]] = {}
-    t0 = [timed([PYTHON, "-c", "import torch"], ROOT) for _ in range(RUNS)]
-    results["T0: python -c 'import torch'"] = summary(t0)
-    T0 = statistics.median(t0)
+    # T0 is sampled all through the run (before each cold build and each docs-test run too), so the ratios compare
+    # with the machine's speed over the whole run, not just at its start.
+    t0 = [import_torch() for _ in range(RUNS)]
     with tempfile.TemporaryDirectory() as folder:
         tree = copy_tree(Path(folder) / "tree")
         cold, warm, prose, code, cold_sites = [], [], [], [], []
         for run in range(RUNS):
             shutil.rmtree(tree / ".cache", ignore_errors=True)
+            t0.append(import_torch())
             cold.append(build(tree))
             cold_sites.append(digests(tree / "site"))  # same commit, same bytes: every cold build runs every page afresh
             warm.append(build(tree))
@@ -165,7 +170,11 @@ def main() -> None:
         subprocess.run([shutil.which("nox") or "nox", "-s", "docs-test", "--install-only"], cwd=ROOT, env=ENV, check=True)
         pytest = [str(ROOT / ".nox" / "docs-test" / "bin" / "python"), "-m", "pytest", "-q"]
         timed(pytest, tree)  # warm the page cache, as after any first run
-        results["docs-test, virtualenv ready"] = summary([timed(pytest, tree) for _ in range(RUNS)])
+        suite = []
+        for _ in range(RUNS):
+            t0.append(import_torch())
+            suite.append(timed(pytest, tree))
+        results["docs-test, virtualenv ready"] = summary(suite)
         # What CI pays on its clean checkout: no .cache/ at all.
         from_nothing = []
         for _ in range(RUNS):
@@ -175,6 +184,8 @@ def main() -> None:
         shutil.rmtree(tree / ".cache", ignore_errors=True)
         math = math_throughput(tree)
         sizes = {p.relative_to(tree / "site").as_posix(): p.stat().st_size for p in (tree / "site").rglob("*.html")}
+    T0 = statistics.median(t0)
+    results = {f"T0: python -c 'import torch' ({len(t0)} samples through the run)": summary(t0), **results}
     differing = sorted(
         {name for site in cold_sites[1:] for name in site.keys() | cold_sites[0].keys() if site.get(name) != cold_sites[0].get(name)}
     )

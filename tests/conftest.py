@@ -2,6 +2,8 @@
 tests marked `reuse_passing_verdict` pass without running while nothing they read has changed since they passed."""
 
 import fcntl
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -44,27 +46,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
     return report
 
 
-def _built_once(name: str, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, str]:
+def _built_once(name: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """`mkdocs build --strict` of the real site, once per test run: under xdist the first worker to ask builds it
-    in the run's shared temp folder and the others wait for it (a file lock), rather than each building its own."""
-    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
-    folder, log = shared / name, shared / f"{name}.log"
-    with (shared / f"{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not log.is_file():
+    in the run's shared temp folder and the others wait for it, then read its result (a failure too, so each
+    worker reports it rather than building it again). The lock lives under .cache/: two test runs at once also
+    take turns, rather than both executing every page."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    folder, outcome = shared / name, shared / f"{name}.json"
+    lock = ROOT / ".cache" / "strict-site.lock"
+    lock.parent.mkdir(exist_ok=True)
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if not outcome.is_file():
             result = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(folder)], ROOT)
-            assert result.returncode == 0, result.stdout + result.stderr
-            log.write_text(result.stderr, encoding="utf-8")
-    return folder, log.read_text(encoding="utf-8")
+            outcome.write_text(json.dumps([result.returncode, result.stdout, result.stderr]), encoding="utf-8")
+    returncode, stdout, stderr = json.loads(outcome.read_text(encoding="utf-8"))
+    assert returncode == 0, stdout + stderr
+    return folder, stderr
 
 
 @pytest.fixture(scope="session")
-def strict_site(tmp_path_factory, worker_id) -> Path:
+def strict_site(tmp_path_factory) -> Path:
     """The real site, built strictly (the page cache under .cache/ makes it quick after the pages have run)."""
-    return _built_once("strict-site", tmp_path_factory, worker_id)[0]
+    return _built_once("strict-site", tmp_path_factory)[0]
 
 
 @pytest.fixture(scope="session")
-def second_build(strict_site, tmp_path_factory, worker_id) -> tuple[Path, str]:
+def second_build(strict_site, tmp_path_factory) -> tuple[Path, str]:
     """A second strict build after the first: everything must come from the cache; returns the site and its log."""
-    return _built_once("second-build", tmp_path_factory, worker_id)
+    return _built_once("second-build", tmp_path_factory)

@@ -33,8 +33,12 @@ def make_project(folder: Path, pages: dict[str, str], snippets: dict[str, str] |
     return folder
 
 
+# What the builds and pytest runs of the tests see: this virtualenv first, then the system's programs (node).
+SUBPROCESS_PATH = str(Path(sys.executable).parent) + ":/usr/bin:/bin"
+
+
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {"NO_MKDOCS_2_WARNING": "1", "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "MPLBACKEND": "Agg"}
+    env = {"NO_MKDOCS_2_WARNING": "1", "PATH": SUBPROCESS_PATH, "MPLBACKEND": "Agg"}
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
 
 

@@ -21,8 +21,14 @@ def test_project_build_key_changes_with_the_test_file_its_name_the_packages_and_
     assert verdicts.project_build_key(test_file, "test_a") != before
     monkeypatch.setattr(verdicts, "distributions", lambda: real)
     assert verdicts.project_build_key(test_file, "test_a") == before
-    monkeypatch.setattr(verdicts, "TOOLS", [*verdicts.TOOLS, "sh"])
+    monkeypatch.setattr(verdicts, "TOOLS", [*verdicts.TOOLS, "python3"])
     assert verdicts.project_build_key(test_file, "test_a") != before
+    monkeypatch.setattr(verdicts, "TOOLS", verdicts.TOOLS[:-1])
+    monkeypatch.setattr(verdicts, "PROJECT_INPUTS", [*verdicts.PROJECT_INPUTS, str(tmp_path)])
+    (tmp_path / "render.js").write_text("// one renderer\n")
+    with_folder = verdicts.project_build_key(test_file, "test_a")
+    (tmp_path / "render.js").write_text("// another renderer\n")  # a non-Python input of the engine, say
+    assert verdicts.project_build_key(test_file, "test_a") != with_folder
 
 
 def test_a_recorded_pass_is_reused_unless_a_fresh_run_is_asked_for(tmp_path, monkeypatch):

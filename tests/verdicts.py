@@ -6,19 +6,32 @@ check; the test summary says how many ran and how many were reused."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import shutil
+import subprocess
 from importlib.metadata import distributions, version
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, SUBPROCESS_PATH
 from verified import cache, versions
 
 FOLDER = ROOT / ".cache" / "verdicts"
-# What a throwaway project (tests/helpers.make_project) takes from the real one, and the test code around it.
-PROJECT_INPUTS = ["mkdocs.yml", "requirements.txt", "pyproject.toml", "overrides", "docs/assets", "tests/helpers.py", "tests/conftest.py"]
+# What a throwaway project (tests/helpers.make_project) takes from the real one, and the code around it: the whole
+# engine package (its Python, and the KaTeX renderer and stylesheet it ships), the test helpers.
+PROJECT_INPUTS = [
+    "verified",
+    "mkdocs.yml",
+    "requirements.txt",
+    "pyproject.toml",
+    "overrides",
+    "docs/assets",
+    "tests/helpers.py",
+    "tests/conftest.py",
+]
 TOOLS = ["node", "chromium"]  # programs the builds and checks run: KaTeX's renderer, the browser
 
 
@@ -32,10 +45,11 @@ def key(*parts: bytes | str, packages: tuple[str, ...] = ()) -> str:
 
 
 def tree(folder: Path) -> bytes:
-    """Every file under a folder, by path and content (a site's sitemap carries the build date: left out)."""
+    """Every file under a folder, by path and content (left out: a site's sitemap, which carries the build date, and
+    compiled Python, which a run may or may not have written)."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.name.startswith("sitemap"):
+        if path.is_file() and not path.name.startswith("sitemap") and "__pycache__" not in path.parts:
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.digest()
 
@@ -45,12 +59,17 @@ def project_build_key(test_file: Path, test_name: str) -> str:
     (a throwaway project copies them), the test helpers, every installed package and the programs it runs."""
     files = [(ROOT / name).read_bytes() if (ROOT / name).is_file() else tree(ROOT / name) for name in PROJECT_INPUTS]
     installed = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in distributions())
-    tools = []
-    for name in TOOLS:
-        found = shutil.which(name)
-        stat = Path(found).resolve().stat() if found else None
-        tools.append(f"{name}: {found} {stat.st_size if stat else ''} {stat.st_mtime_ns if stat else ''}")
+    tools = [_tool(name, path) for name in TOOLS for path in (None, SUBPROCESS_PATH)]  # as the tests and their builds find them
     return key(test_file.read_bytes(), test_name, *files, *installed, *tools)
+
+
+@functools.cache
+def _tool(name: str, path: str | None) -> str:
+    found = shutil.which(name, path=path)
+    if found is None:
+        return f"{name}: none"
+    answer = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=60)
+    return f"{name}: {os.path.realpath(found)} {answer.stdout.strip()}"
 
 
 def passed_before(name: str, check_key: str, node: pytest.Item, rerun: bool = False) -> bool:

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -214,7 +215,7 @@ def render(formula: Formula, options: dict) -> str:
     return extension.md_block2html(formula.tex, dict(options)) if formula.display else extension.md_inline2html(formula.tex, dict(options))
 
 
-def prerender(sources: list[Source], options: dict) -> None:
+def prerender(sources: Iterable[Source], options: dict) -> None:
     """Render the pages' formulas into the cache ahead of `check`, while the build would only be waiting (for the
     pages' runs). A formula KaTeX rejects is left for `check`, which reports it at its line."""
     for src in sources:

@@ -154,11 +154,11 @@ def on_pre_build(config: MkDocsConfig) -> None:
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     pages = [Path(file.abs_src_path) for file in files.documentation_pages() if file.src_uri.endswith(".md")]
     sent = prefetch.start(pages)  # uncached pages start running in worker processes now; each is waited for below
-    if sent:  # the workers' first runs are seconds away (torch is being imported): render those pages' formulas now
-        katex.prerender(list(_sources(sent)), _katex_options)
     if "mkdocs-jupyter" in config.plugins:
         notebooks = [file.abs_src_path for file in files.documentation_pages() if file.src_uri.endswith(".py")]
         notebook_page.execute_early(config.plugins["mkdocs-jupyter"], notebooks)
+    if sent:  # the build would now wait for the first of those runs: render their formulas meanwhile
+        katex.prerender(_sources(sent), _katex_options)
     return files
 
 

@@ -14,6 +14,7 @@ renders meanwhile."""
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -26,32 +27,42 @@ from verified import engine
 
 # A worker pays its own torch import (~1 s) and more; below this many pages to run, the build's process is quicker.
 MIN_PAGES_FOR_POOL = 8
+log = logging.getLogger("mkdocs.verified")
 # Imported once by the server the workers fork from; verified.session first: it pins torch's CPU kernels.
 PRELOAD = ["verified.session", "numpy", "torch", "torch._dynamo", "matplotlib.pyplot", "verified.engine"]
 
 _pool: ProcessPoolExecutor | None = None
+# The pages sent to the pool in this build, and their futures: the thread that submits them fills _pending, so wait()
+# first looks in _sent (known at once), then joins that thread before reading _pending.
 _pending: dict[Path, Future[None]] = {}
 _sent: set[Path] = set()
 _submitting: threading.Thread | None = None
-_end_registered = False
+_server_environment: dict[str, str] | None = None
 
 
 def context() -> multiprocessing.context.ForkServerContext:
     """Processes forked from the server that has imported PRELOAD (started on first use, shared by the pool and the
     notebook kernel, see verified.kernel)."""
-    global _end_registered
+    global _server_environment
     forkserver = multiprocessing.get_context("forkserver")
     forkserver.set_forkserver_preload(PRELOAD)
-    if not _end_registered:  # registered before the pool's shutdown, so it runs after it (atexit is last in, first out)
-        atexit.register(_end_server)
-        _end_registered = True
+    if _server_environment is None:  # the server starts with the next process: it inherits this environment
+        _server_environment = dict(os.environ)
+        atexit.register(_end_server)  # before the pool's shutdown is registered, so it runs after it (last in, first out)
     return forkserver
+
+
+def server_environment() -> dict[str, str]:
+    """The environment the server started with (or will start with, if it has not yet)."""
+    return dict(_server_environment if _server_environment is not None else os.environ)
 
 
 def _end_server() -> None:
     """At exit, once the workers are gone: the server has nothing left to do, but left to itself it tears down an
     interpreter holding torch (~1 s), keeping the build's stdout and stderr open all that time (a pipe reading
-    the build's output waits for it). SIGTERM ends it at once: Python installs no handler for it."""
+    the build's output waits for it). SIGTERM ends it at once: Python installs no handler for it. The server's pid
+    is a private attribute of multiprocessing (the same from Python 3.8 to 3.13); without it, the server just
+    takes its time, as before."""
     pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
     if pid:
         try:
@@ -67,11 +78,13 @@ def _run(path: Path) -> None:
 def start(paths: list[Path]) -> list[Path]:
     """Send every page without a cache entry to the pool; returns the pages sent."""
     global _pool, _submitting
+    if _submitting is not None:
+        _submitting.join()
+    _sent.clear()  # each build keeps its own account (an earlier build may have stopped before waiting for all)
+    _pending.clear()
     missing = [path.resolve() for path in paths if engine.needs_run(path)]
     if len(missing) < MIN_PAGES_FOR_POOL and _pool is None:
         return []  # the hook runs them itself, as they come
-    if _submitting is not None:
-        _submitting.join()
     if _pool is not None and getattr(_pool, "_broken", False):
         _pool.shutdown(cancel_futures=True)  # a worker died (killed, out of memory): start afresh, not fail every rebuild
         _pool = None
@@ -82,8 +95,11 @@ def start(paths: list[Path]) -> list[Path]:
     pool = _pool
 
     def submit() -> None:  # the first submit waits for the server's imports: not on the build's thread
-        for path in missing:
-            _pending[path] = pool.submit(_run, path)
+        try:
+            for path in missing:
+                _pending[path] = pool.submit(_run, path)
+        except Exception as error:  # the server or the pool failed: the build runs what is left itself, as with a failed run
+            log.info("verified: the worker pool stopped (%s: %s); the build runs the remaining pages itself", type(error).__name__, error)
 
     _sent.update(missing)
     _submitting = threading.Thread(target=submit, name="verified-prefetch", daemon=True)
