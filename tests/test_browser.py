@@ -120,6 +120,7 @@ class DevTools:
     def open(self, url: str) -> None:
         """Navigate and wait until the page, its fonts and Material's scripts are ready."""
         self.events.clear()
+        self.send("Page.bringToFront")  # the tab in front: a tab behind may get no animation frames
         self.send("Page.navigate", url=url)
         self.wait_event("Page.loadEventFired")
         self.evaluate("document.fonts.ready.then(() => true)")
@@ -131,7 +132,9 @@ class DevTools:
 
 
 class Chromium:
-    """Debian's headless Chromium with a fresh profile, and one DevTools connection to its page."""
+    """Debian's headless Chromium with a fresh profile and two tabs, each with its own DevTools connection: `page` at
+    desktop width and `phone` at 375 px. Each tab keeps its size (resizing a tab back and forth once hung Chromium for
+    good on a loaded machine)."""
 
     def __init__(self, profile: Path) -> None:
         if shutil.which(CHROMIUM) is None:
@@ -156,14 +159,22 @@ class Chromium:
         port = port_file.read_text().split()[0]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as response:
             targets = json.load(response)
-        self.page = DevTools(next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page"))
+        self.page = self._tab(next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page"), DESKTOP)
+        with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT")) as response:
+            self.phone = self._tab(json.load(response)["webSocketDebuggerUrl"], PHONE)
+
+    @staticmethod
+    def _tab(url: str, metrics: dict) -> DevTools:
+        tab = DevTools(url)
         for domain in ("Page", "Runtime", "Log", "Network"):
-            self.page.send(f"{domain}.enable")
-        self.page.send("Emulation.setDeviceMetricsOverride", **DESKTOP)
+            tab.send(f"{domain}.enable")
+        tab.send("Emulation.setDeviceMetricsOverride", **metrics)
+        return tab
 
     def quit(self) -> None:
-        if hasattr(self, "page"):
-            self.page.close()
+        for tab in ("page", "phone"):
+            if hasattr(self, tab):
+                getattr(self, tab).close()
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)  # our own process group, started above
             try:
@@ -346,7 +357,9 @@ def console_errors(events: list[dict]) -> list[str]:
     return errors
 
 
-def check_page(browser: DevTools, base: str, url: str, src: Path, proj: project.Project, screenshots: Path | None = None) -> list[str]:
+def check_page(
+    browser: DevTools, phone: DevTools, base: str, url: str, src: Path, proj: project.Project, screenshots: Path | None = None
+) -> list[str]:
     """Open one page at desktop width, check it, then check it at phone width; return its problems, each naming the page."""
     name = "/" + url
     browser.open(base + url)
@@ -375,7 +388,8 @@ def check_page(browser: DevTools, base: str, url: str, src: Path, proj: project.
     code = expected_first_code(src, proj)
     if code is not None:
         problems.extend(f"{name}: {problem}" for problem in check_copy(browser, code))
-    problems.extend(f"{name}: {problem}" for problem in check_narrow(browser, screenshots / f"{shot}-phone.png" if shot else None))
+    phone_shot = screenshots / f"{shot}-phone.png" if shot else None
+    problems.extend(f"{name}: {problem}" for problem in check_narrow(phone, base + url, phone_shot))
     return problems
 
 
@@ -399,16 +413,13 @@ def check_copy(browser: DevTools, code: str) -> list[str]:
     return []
 
 
-def check_narrow(browser: DevTools, shot: Path | None) -> list[str]:
-    """The open page at phone width: the page itself must not scroll sideways (its code and display math may)."""
-    browser.send("Emulation.setDeviceMetricsOverride", **PHONE)
-    try:
-        browser.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-        seen = browser.evaluate(OVERFLOW)
-        if shot:
-            screenshot(browser, shot)
-    finally:
-        browser.send("Emulation.setDeviceMetricsOverride", **DESKTOP)
+def check_narrow(phone: DevTools, url: str, shot: Path | None) -> list[str]:
+    """The page in the phone-sized tab: the page itself must not scroll sideways (its code and display math may)."""
+    phone.open(url)
+    phone.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    seen = phone.evaluate(OVERFLOW)
+    if shot:
+        screenshot(phone, shot)
     if seen["scrollWidth"] > min(seen["innerWidth"], PHONE["width"]):
         return [f"scrolls sideways at {PHONE['width']} px wide (content {seen['scrollWidth']} px wide): {', '.join(seen['culprits'])}"]
     return []
@@ -473,7 +484,7 @@ def check_site(
         try:
             problems = []
             for url, src in pages_of(site_dir, proj):
-                problems += check_page(chromium.page, server.url, url, src, proj, screenshots)
+                problems += check_page(chromium.page, chromium.phone, server.url, url, src, proj, screenshots)
             for query in searches:
                 problems += check_search(chromium.page, server.url, query)
             return problems + check_palette(chromium.page, server.url)
