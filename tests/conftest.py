@@ -2,6 +2,7 @@
 tests marked `reuse_passing_verdict` pass without running while nothing they read has changed since they passed."""
 
 import fcntl
+import gc
 import json
 import os
 import sys
@@ -26,6 +27,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "reuse_passing_verdict: a slow test that starts fresh processes (a throwaway project's build, a kernel); its "
         "pass is kept under .cache/verdicts and reused while nothing it reads has changed (tests/verdicts.py)",
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker, about to exit
+        # Its heap (torch, torch._dynamo, matplotlib, ...) is not worth collecting once more on the way out: the
+        # interpreter's final collections took ~1 s per worker, and the run waits for its workers to exit.
+        gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True)
