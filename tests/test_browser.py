@@ -503,8 +503,7 @@ def built_site(strict_site) -> Path:
 
 
 def test_every_page_reads_well_in_a_real_browser(built_site, tmp_path, request):
-    browser = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout
-    check = verdicts.key(verdicts.tree(built_site), Path(__file__).read_bytes(), browser)
+    check = verdicts.key(verdicts.tree(built_site), Path(__file__).read_bytes(), verdicts.tool(CHROMIUM))
     if verdicts.passed_before("browser", check, request.node, rerun=not SCREENSHOTS.is_dir()):  # screenshots wanted
         return  # this very site passed in this browser before
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

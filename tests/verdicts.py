@@ -59,12 +59,13 @@ def project_build_key(test_file: Path, test_name: str) -> str:
     (a throwaway project copies them), the test helpers, every installed package and the programs it runs."""
     files = [(ROOT / name).read_bytes() if (ROOT / name).is_file() else tree(ROOT / name) for name in PROJECT_INPUTS]
     installed = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in distributions())
-    tools = [_tool(name, path) for name in TOOLS for path in (None, SUBPROCESS_PATH)]  # as the tests and their builds find them
+    tools = [tool(name, path) for name in TOOLS for path in (None, SUBPROCESS_PATH)]  # as the tests and their builds find them
     return key(test_file.read_bytes(), test_name, *files, *installed, *tools)
 
 
 @functools.cache
-def _tool(name: str, path: str | None) -> str:
+def tool(name: str, path: str | None = None) -> str:
+    """A program as found on `path` (default: this process's PATH): where it is and what `--version` says."""
     found = shutil.which(name, path=path)
     if found is None:
         return f"{name}: none"
