@@ -1,12 +1,15 @@
-"""Command line: `python -m verified check|update [PATH ...]` (nox -s docs-update calls `update`)."""
+"""Command line: `python -m verified check|update|portability [PATH ...]` (nox -s docs-update calls `update`)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from verified import engine, project, versions
+from verified import arithmetic, compare, engine, project, versions
 
 
 def _pages(paths: list[str]) -> list[Path]:
@@ -22,15 +25,55 @@ def _pages(paths: list[str]) -> list[Path]:
     return pages
 
 
+def _say_arithmetic() -> None:
+    """Once, at the top of the run: which arithmetic this is, and how outputs are compared on it."""
+    print(f"arithmetic: {arithmetic.fingerprint()}", file=sys.stderr)
+    if not arithmetic.is_reference():
+        print(
+            "  outputs are compared exactly, except blocks declared platform-dependent, compared as " + compare.OFF_REFERENCE_RULE,
+            file=sys.stderr,
+        )
+
+
+def portability(paths: list[str], variations: list[str], jobs: int) -> int:
+    """Every page re-checked under each variation of the reference arithmetic, each in a fresh process (the pins are
+    set before torch is imported); runs of unchanged pages come from .cache/, keyed on the arithmetic too."""
+
+    def check(variation: str) -> tuple[str, subprocess.CompletedProcess[str]]:
+        env = {**os.environ, arithmetic.VARIABLE: variation}
+        command = [sys.executable, "-m", "verified", "check", *paths]
+        return variation, subprocess.run(command, env=env, capture_output=True, text=True)
+
+    failed = 0
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for variation, result in pool.map(check, variations):
+            verdict = "unchanged" if result.returncode == 0 else "CHANGED"
+            print(f"{verdict:9} under {arithmetic.VARIABLE}={variation}")
+            if result.returncode:
+                failed += 1
+                print(result.stderr, file=sys.stderr)
+    print(f"{failed} of {len(variations)} arithmetic variation(s) changed an output" if failed else "every output holds under every variation")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verified", description=__doc__)
-    parser.add_argument("mode", choices=["check", "update"])
+    parser.add_argument("mode", choices=["check", "update", "portability"])
     parser.add_argument("paths", nargs="*", default=["docs"])
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="portability: variations checked at once")
+    parser.add_argument(
+        "--variation",
+        action="append",
+        help=f"portability: a variation to check (repeatable; default: {', '.join(arithmetic.VARIATIONS)})",
+    )
     args = parser.parse_args(argv)
     root = project.find_root(Path.cwd())
-    if args.mode == "check" and (mismatch := versions.mismatch(root)):
+    if args.mode in ("check", "portability") and (mismatch := versions.mismatch(root)):
         print(mismatch, file=sys.stderr)
         return 3
+    if args.mode == "portability":
+        return portability(args.paths, args.variation or arithmetic.VARIATIONS, args.jobs)
+    _say_arithmetic()
     failed = 0
     for page in _pages(args.paths):
         if args.mode == "update":

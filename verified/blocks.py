@@ -16,9 +16,12 @@ RUN = "python"
 LOOKS_LIKE_PYTHON = re.compile(r"^(py|py3|python3|pycon|ipython|ipython3|\{.*python.*\})$")
 OWN_DIRECTIVE = re.compile(r"^<!--\s*verified:(?P<name>[\w-]+)\s*(?P<arg>.*?)\s*-->$")
 # Directives on the line before a ```python block, and the one that stands alone (where the build puts its report).
-BLOCK_DIRECTIVES = ("raises", "twin-check")
+BLOCK_DIRECTIVES = ("raises", "twin-check", "platform-dependent")
 REPORT_SECTIONS = ("pages", "twins", "environment")
-KNOWN = "<!--verified:raises ExceptionName-->, <!--verified:twin-check TwinName--> and <!--verified:report pages|twins|environment-->"
+KNOWN = (
+    "<!--verified:raises ExceptionName-->, <!--verified:twin-check TwinName-->, <!--verified:platform-dependent REASON--> "
+    "and <!--verified:report pages|twins|environment-->"
+)
 IMPORTS_SNIPPETS = re.compile(r"^\s*(from|import)\s+snippets\b", re.MULTILINE)
 EXPECTED_OUTPUT = re.compile(r"^<!--[-\s]*pytest-codeblocks:expected-output(-ignore-whitespace)?[-\s]*-->$")
 
@@ -33,6 +36,9 @@ class Block:
     end: int  # closing fence of the code, expanded line number
     output_fence: tuple[int, int] | None  # opening and closing line of the expected-output fence, expanded numbers
     twin: str | None = None  # the formula twin this block checks against torch, from <!--verified:twin-check Name-->
+    # Why the block's output is the reference arithmetic's last bits, from <!--verified:platform-dependent REASON-->:
+    # the page shows a note; off the reference arithmetic its numbers are compared by verified.compare's stated rule.
+    platform_dependent: str | None = None
 
 
 def _fence_close(lines: list[str], opening: int) -> int:
@@ -122,17 +128,7 @@ def parse(source: Source) -> list[Block]:
             opening = _next_nonblank(lines, marker)
             assert opening is not None
             output_fence = (opening, _fence_close(lines, opening))
-        raises = twin = None
-        directive = _previous_nonblank(lines, found_block.lineno)
-        own = OWN_DIRECTIVE.match(lines[directive - 1].strip()) if directive else None
-        if own and own.group("name") == "raises":
-            raises = own.group("arg")
-            if not raises.isidentifier():
-                raise PageError(where.path, source.origins[directive - 1].line, "<!--verified:raises ...--> needs one exception class name")
-        if own and own.group("name") == "twin-check":
-            twin = own.group("arg")
-            if not twin:
-                raise PageError(where.path, source.origins[directive - 1].line, "<!--verified:twin-check ...--> needs the twin's name")
+        raises, twin, platform_dependent = (_directives_above(source, found_block.lineno).get(name) for name in BLOCK_DIRECTIVES)
         blocks.append(
             Block(
                 line=found_block.lineno,
@@ -143,15 +139,52 @@ def parse(source: Source) -> list[Block]:
                 end=end,
                 output_fence=output_fence,
                 twin=twin,
+                platform_dependent=platform_dependent,
             )
         )
     _refuse_orphan_directives(source, blocks)
     return blocks
 
 
+def _directive_lines_above(lines: list[str], opening: int) -> list[int]:
+    """The lines of the block directives stacked right above a fence (blank lines between them allowed)."""
+    found = []
+    number = _previous_nonblank(lines, opening)
+    while number:
+        own = OWN_DIRECTIVE.match(lines[number - 1].strip())
+        if not own or own.group("name") not in BLOCK_DIRECTIVES:
+            break
+        found.append(number)
+        number = _previous_nonblank(lines, number)
+    return found
+
+
+# What each block directive's argument must be, and the message when it is not.
+ARGUMENT_RULES = {
+    "raises": (str.isidentifier, "needs one exception class name"),
+    "twin-check": (bool, "needs the twin's name"),
+    "platform-dependent": (bool, "needs the reason, for the reader (it is shown on the page)"),
+}
+
+
+def _directives_above(source: Source, opening: int) -> dict[str, str]:
+    directives: dict[str, str] = {}
+    for number in _directive_lines_above(source.lines, opening):
+        own = OWN_DIRECTIVE.match(source.lines[number - 1].strip())
+        assert own is not None
+        name, argument, origin = own.group("name"), own.group("arg"), source.origins[number - 1]
+        if name in directives:
+            raise PageError(origin.path, origin.line, f"two <!--verified:{name} ...--> directives on one block")
+        valid, message = ARGUMENT_RULES[name]
+        if not valid(argument):
+            raise PageError(origin.path, origin.line, f"<!--verified:{name} ...--> {message}")
+        directives[name] = argument
+    return directives
+
+
 def _refuse_orphan_directives(source: Source, blocks: list[Block]) -> None:
     """A block directive that no python block follows would otherwise be silently ignored."""
-    attached = {_previous_nonblank(source.lines, block.line) for block in blocks if block.raises or block.twin}
+    attached = {number for block in blocks for number in _directive_lines_above(source.lines, block.line)}
     for number, line in enumerate(source.lines, start=1):
         own = OWN_DIRECTIVE.match(line.strip())
         if own and own.group("name") in BLOCK_DIRECTIVES and number not in attached:

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
 
+from verified import arithmetic
 from verified.blocks import Block
 from verified.session import BlockRun
 from verified.versions import running_python, running_torch
@@ -36,12 +37,12 @@ LIBRARIES = tuple(f"{name}=={version(name)}" for name in ("numpy", "matplotlib")
 
 
 def key(display: str, blocks: list[Block]) -> str:
-    """Code (includes already expanded into it), `raises`, engine, torch, Python, numpy, matplotlib: what a run's
-    results depend on.
+    """Code (includes already expanded into it), `raises`, engine, torch, Python, numpy, matplotlib and the arithmetic
+    (verified/arithmetic.py): what a run's results depend on.
 
     Not the prose, not the expected outputs, not the lines: editing prose re-checks a page but never re-runs it."""
     digest = hashlib.sha256()
-    for part in (ENGINE_DIGEST, running_torch(), running_python(), *LIBRARIES, display):
+    for part in (ENGINE_DIGEST, running_torch(), running_python(), *LIBRARIES, arithmetic.fingerprint(), display):
         digest.update(part.encode() + b"\0")
     for block in blocks:
         digest.update(f"{block.raises}\0{block.code}\0".encode())

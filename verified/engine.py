@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verified import blocks as block_parser
-from verified import cache, compare, fix, notebook, project, source, twins, versions
+from verified import arithmetic, cache, compare, fix, notebook, project, source, twins, versions
 from verified.blocks import Block
 from verified.errors import PageError
 from verified.session import BlockRun, PageSession
@@ -80,15 +80,18 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
                         f"the block printed output but has no expected-output fence; `nox -s docs-update` adds it:\n{run.output}",
                     )
                 )
-        elif not compare.matches(block.expected, run.output, block.ignore_whitespace):
+        elif not _output_matches(block, run.output):
             fence = src.where(block.output_fence[0]) if block.output_fence else where
+            rule = f" (compared as {compare.OFF_REFERENCE_RULE})" if _declared_off_reference(block) else ""
             problems.append(
                 Problem(
                     origin.path,
                     origin.line,
-                    "the printed output differs from the expected-output fence:\n" + compare.diff(block.expected, run.output, fence),
+                    f"the printed output differs from the expected-output fence{rule}:\n" + compare.diff(block.expected, run.output, fence),
                 )
             )
+        if block.platform_dependent and block.expected is None:
+            problems.append(Problem(origin.path, origin.line, "a block declared platform-dependent must have an expected-output fence"))
     not_run = len(blocks) - len(runs)
     if not_run:
         origin = src.origins[blocks[len(runs)].line - 1]
@@ -96,6 +99,18 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
             Problem(origin.path, origin.line, f"{not_run} later block(s) on this page were not run because an earlier block failed")
         )
     return problems
+
+
+def _declared_off_reference(block: Block) -> bool:
+    return block.platform_dependent is not None and not arithmetic.is_reference()
+
+
+def _output_matches(block: Block, output: str) -> bool:
+    """Byte for byte after the declared filters; a declared block off the reference arithmetic by its stated rule."""
+    assert block.expected is not None
+    if _declared_off_reference(block):
+        return compare.matches_off_reference(block.expected, output)
+    return compare.matches(block.expected, output, block.ignore_whitespace)
 
 
 def _read(path: Path, proj: project.Project, text: str | None = None) -> tuple[source.Source, list[Block]]:
@@ -145,7 +160,7 @@ def update_page(path: Path, use_cache: bool = False) -> tuple[PageReport, bool]:
     report = check_page(path, use_cache=use_cache)
     if report.source is None or Path(path).suffix != ".md":
         return report, False
-    new_text = fix.rewrite(report.source, report.blocks, report.runs)
+    new_text = fix.rewrite(report.source, report.blocks, report.runs, _output_matches)
     changed = new_text != report.source.text
     if changed:
         Path(path).write_text(new_text, encoding="utf-8")

@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import Abort, PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
@@ -20,6 +20,8 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from verified import (
+    arithmetic,
+    compare,
     engine,
     katex,
     kernel,
@@ -77,6 +79,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     mismatch = versions.mismatch(root)
     if mismatch:
         raise PluginError(mismatch)
+    if not arithmetic.is_reference():  # said once, at the top of the build
+        log.info("verified: %s; %s", arithmetic.fingerprint(), OFF_REFERENCE)
     cache_dir = project.load(root).cache_dir
     katex.configure(cache_dir)
     memo.highlighted_code(cache_dir)
@@ -92,6 +96,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         notebook_page.record_executions(_executed_notebooks)
         kernel.use_for_this_process()  # the notebook's kernel is forked from the server that imported torch
     return config
+
+
+OFF_REFERENCE = (
+    "outputs are compared exactly, except blocks declared platform-dependent, compared as " + compare.OFF_REFERENCE_RULE
+)
 
 
 def _index_without_katex(entries: memo.Memo) -> None:
@@ -222,9 +231,16 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         page.nb_url = notebook.name  # type: ignore[attr-defined]  # the download button in overrides/main.html
     _rows[page.file.src_uri] = _page_row(page, html)
     stamp = (
-        f"Every output on this page was produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}."
+        f"Every output on this page was produced and checked with torch {versions.running_torch()} and Python "
+        f"{versions.running_python()}, on {_arithmetic_stamp()}."
     )
     return html + f'\n<p class="verified-stamp">{stamp}</p>\n'
+
+
+def _arithmetic_stamp() -> str:
+    if arithmetic.is_reference():
+        return f"the reference arithmetic (x86-64 with AVX2; {arithmetic.describe(arithmetic.REFERENCE)})"
+    return f"an arithmetic that is not the site's reference ({arithmetic.fingerprint().split(': ', 1)[1]})"
 
 
 def _page_row(page: Page, html: str) -> report.PageRow:
@@ -239,6 +255,7 @@ def _page_row(page: Page, html: str) -> report.PageRow:
         run=0,
         compared=0,
         raised=0,
+        declared=0,
         figures=html.count("jp-RenderedImage"),
         formulas=html.count('<span class="katex">'),
         problems=0,
@@ -250,6 +267,7 @@ def _page_row(page: Page, html: str) -> report.PageRow:
     row.blocks, row.run, row.problems = len(result.blocks), len(result.runs), len(result.problems)
     row.compared = sum(1 for block, run in zip(result.blocks, result.runs, strict=False) if block.expected is not None and not run.error)
     row.raised = sum(1 for block, run in zip(result.blocks, result.runs, strict=False) if block.raises and not run.error)
+    row.declared = sum(1 for block in result.blocks if block.platform_dependent and block.expected is not None)
     row.figures = sum(len(run.figures) for run in result.runs)
     row.environment = result.environment
     return row
@@ -316,3 +334,12 @@ def on_post_build(config: MkDocsConfig) -> None:
         memo.misses("search"),
         "imported" if "torch" in sys.modules else "not imported",
     )
+    failed = [result for result in _reports.values() if not result.ok]
+    if config.strict and failed:
+        # mkdocs counts warnings for --strict only while its logger shows them: under --quiet it never sees ours
+        # (mkdocs/mkdocs#4126). A page that fails its check fails a strict build by itself, at any verbosity.
+        if not logging.getLogger("mkdocs").isEnabledFor(logging.WARNING):
+            for result in failed:
+                log.error(result.text())
+        problems = sum(len(result.problems) for result in failed)
+        raise Abort(f"Aborted: {problems} problem(s) on {len(failed)} page(s) in strict mode (listed above)")

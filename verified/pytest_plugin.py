@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from verified import cache, engine, project, versions
+from verified import arithmetic, cache, compare, engine, project, versions
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -17,6 +17,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     mismatch = versions.mismatch(root)
     if mismatch:
         pytest.exit(mismatch, returncode=3)
+
+
+def pytest_report_header() -> list[str]:
+    """Once, at the top of the run: the arithmetic the pages run on, and how outputs are compared on it."""
+    lines = [f"arithmetic: {arithmetic.fingerprint()}"]
+    if not arithmetic.is_reference():
+        lines.append("  outputs are compared exactly, except blocks declared platform-dependent, compared as " + compare.OFF_REFERENCE_RULE)
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

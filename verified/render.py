@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from verified import arithmetic
 from verified.engine import PageReport
 
 
@@ -18,6 +19,16 @@ def problem_box(message: str) -> list[str]:
     """A visible admonition, so `mkdocs serve` shows a drifted output on the page itself."""
     body = html.escape(message).replace("$", "&#36;")  # a quoted formula must not be rendered (or fail) again
     return ["", '!!! failure "Verification failed"', "", "    <pre><code>" + body.replace("\n", "\n    ") + "</code></pre>", ""]
+
+
+def platform_note(reason: str) -> list[str]:
+    """What the reader sees under a block declared <!--verified:platform-dependent REASON-->."""
+    reference = arithmetic.describe(arithmetic.REFERENCE)
+    text = (
+        f"{reason.rstrip('.')}. The last digits above come from the site's reference arithmetic (x86-64, {reference}); "
+        "on your machine they may differ."
+    )
+    return ["", '!!! note "Platform-dependent digits"', "", "    " + text, ""]
 
 
 def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems: dict[int, list[str]]) -> tuple[str, list[Figure]]:
@@ -37,6 +48,9 @@ def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems
             after.setdefault(anchor, []).extend(
                 ["", f'<figure class="verified-figure"><img src="{figure.name}" alt="Figure drawn by the code above"></figure>', ""]
             )
+    for block in report.blocks:
+        if block.platform_dependent:
+            after.setdefault(block.output_fence[1] if block.output_fence else block.end, []).extend(platform_note(block.platform_dependent))
     for block in report.blocks:
         origin = src.origins[block.line - 1]
         for message in by_line.pop((origin.path, origin.line), []):

@@ -22,6 +22,7 @@ class PageRow:
     run: int
     compared: int  # outputs compared with their expected-output fence
     raised: int  # blocks that raised the exception their directive names
+    declared: int  # outputs declared platform-dependent (the reference arithmetic's last bits, labelled on the page)
     figures: int
     formulas: int
     problems: int
@@ -58,7 +59,7 @@ def _link(title: str, url: str, tooltip: str = "") -> str:
 
 
 def pages(rows: list[PageRow], missing: list[str]) -> str:
-    head = ["Page", "Blocks", "Checked", "Raised", "Figures", "Formulas"]
+    head = ["Page", "Blocks", "Checked", "Raised", "Platform-dependent", "Figures", "Formulas"]
     body = []
     for row in rows:
         body.append(
@@ -67,17 +68,19 @@ def pages(rows: list[PageRow], missing: list[str]) -> str:
                 f"{row.run}/{row.blocks}",
                 "assertions" if row.notebook else str(row.compared),
                 str(row.raised),
+                str(row.declared),
                 str(row.figures),
                 str(row.formulas),
             ]
         )
-    total = {name: sum(getattr(row, name) for row in rows) for name in ("blocks", "run", "compared", "raised", "figures", "formulas")}
+    total = {name: sum(getattr(row, name) for row in rows) for name in ("blocks", "run", "compared", "raised", "declared", "figures", "formulas")}
     body.append(
         [
             f"<strong>{len(rows)} pages</strong>",
             f"<strong>{total['run']}/{total['blocks']}</strong>",
             f"<strong>{total['compared']}</strong>",
             f"<strong>{total['raised']}</strong>",
+            f"<strong>{total['declared']}</strong>",
             f"<strong>{total['figures']}</strong>",
             f"<strong>{total['formulas']}</strong>",
         ]
@@ -87,7 +90,7 @@ def pages(rows: list[PageRow], missing: list[str]) -> str:
         head.append("Problems")
         for line, row in zip(body, [*rows, None], strict=True):
             line.append(str(row.problems) if row else f"<strong>{sum(p.problems for p in problems)}</strong>")
-    text = _table(head, body, numeric={1, 2, 3, 4, 5, 6}, name="pages")
+    text = _table(head, body, numeric={1, 2, 3, 4, 5, 6, 7}, name="pages")
     if missing:
         names = ", ".join(f"<code>{html.escape(name)}</code>" for name in missing)
         text += (
@@ -122,8 +125,8 @@ def environment(rows: list[PageRow], tools: dict[str, str]) -> str:
         if row.environment:
             key = tuple(row.environment.items())
             seen[key] = seen.get(key, 0) + 1
-    head = ["torch", "Python", "Platform", "CPU kernels", "Pages"]
-    names = ("torch", "python", "platform", "cpu kernels")
+    head = ["torch", "Python", "Platform", "CPU kernels", "Arithmetic", "Pages"]
+    names = ("torch", "python", "platform", "cpu kernels", "arithmetic")
     body = [[html.escape(dict(key).get(name, "")) for name in names] + [str(count)] for key, count in seen.items()]
     built = ", ".join(f"{html.escape(name)} {html.escape(value)}" for name, value in tools.items())
-    return _table(head, body, numeric={4}, name="environment") + f"<p>Built with {built}.</p>"
+    return _table(head, body, numeric={5}, name="environment") + f"<p>Built with {built}.</p>"

@@ -11,13 +11,13 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 
+from verified import arithmetic
 from verified.blocks import Block
 from verified.source import Source
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-# Same kernels on every x86 machine: torch picks AVX512 code where the CPU has it, and vectorised kernels
-# round differently by vector width. Pinned before torch is imported (both front ends import this first).
-os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+# Before torch is imported (every front end imports this module first): see verified/arithmetic.py.
+arithmetic.pin()
 
 
 @dataclass
@@ -42,8 +42,12 @@ def reset_global_state() -> None:
     torch.autograd.set_detect_anomaly(False)
     torch.use_deterministic_algorithms(False)
     torch.set_warn_always(False)
-    # One thread: float reductions then sum in the same order on every machine.
-    torch.set_num_threads(1)
+    # The reference arithmetic's settings that live in torch (verified/arithmetic.py): one thread, so float
+    # reductions add in one order; oneDNN off (set_flags, not the attribute, which refuses once a page has imported
+    # torch's test utilities); float32 matmuls at full precision.
+    torch.set_num_threads(arithmetic.threads())
+    torch.backends.mkldnn.set_flags(_enabled=False, _fp32_precision=None)
+    torch.set_float32_matmul_precision("highest")
     if "matplotlib" in sys.modules:
         _reset_matplotlib()
 

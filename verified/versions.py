@@ -21,14 +21,17 @@ def running_python() -> str:
 
 def environment() -> dict[str, str]:
     """What produced a page's outputs, recorded right after its blocks ran (so torch is imported) and kept with the
-    cache entry: the kernels are the ones torch chose (ATEN_CPU_CAPABILITY pins them where the CPU has them)."""
+    cache entry: the kernels are the ones torch chose (the reference arithmetic pins them where the CPU has them)."""
     import torch
+
+    from verified import arithmetic
 
     return {
         "torch": running_torch(),
         "python": running_python(),
         "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
         "cpu kernels": str(torch.backends.cpu.get_cpu_capability()).upper(),
+        "arithmetic": arithmetic.fingerprint(),
     }
 
 

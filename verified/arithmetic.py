@@ -1,0 +1,111 @@
+"""The reference arithmetic: the floating-point settings pinned in every process that runs page code.
+
+The same torch wheel rounds differently from machine to machine: ATen picks its vector kernels from the CPU, MKL
+(float32 matmul, float64 dot and solve, vector sqrt/exp/log) picks its code path from the CPU, and thread counts
+change the order of reductions. So before torch is imported the engine pins one arithmetic that any x86-64 CPU
+with AVX2, Intel or AMD, computes alike; outputs are compared byte for byte on it. `VERIFIED_ARITHMETIC` replaces
+pins by name (`aten=default,mkl=AVX512,threads=2`): the portability check re-runs every page that way.
+
+Nothing here imports torch: a warm build keys its cache on `fingerprint()` without paying for it."""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import sys
+
+VARIABLE = "VERIFIED_ARITHMETIC"
+# The pins, by the name a variation uses. `aten`: ATen's own vector kernels (AVX2 is the widest every x86-64 CPU of
+# the last ten years has). `mkl`: MKL's conditional numerical reproducibility branch; COMPATIBLE is the one documented
+# to give the same results on Intel and non-Intel CPUs (its AVX2/AVX512 branches are honoured on Intel only).
+# `threads`: torch, MKL and OpenMP, with dynamic threading off, so reductions add in one order.
+REFERENCE = {"aten": "avx2", "mkl": "COMPATIBLE", "threads": "1"}
+# What the portability check varies, one setting at a time, on top of the reference (tests/test_portability.py).
+VARIATIONS = ["aten=default", "aten=avx512", "mkl=AVX2", "mkl=AVX512", "mkl=unset", "threads=2"]
+# Also set after torch is imported (verified.session.reset_global_state): oneDNN off, float32 matmul at full precision.
+
+
+def requested() -> dict[str, str]:
+    """The reference pins with the variation named in VERIFIED_ARITHMETIC applied; a bad name is an error."""
+    settings = dict(REFERENCE)
+    for item in filter(None, (part.strip() for part in os.environ.get(VARIABLE, "").split(","))):
+        name, _, value = item.partition("=")
+        if name not in REFERENCE or not value:
+            raise ValueError(f"{VARIABLE}={os.environ[VARIABLE]!r}: each item is aten=…, mkl=… or threads=…; got {item!r}")
+        settings[name] = value
+    return settings
+
+
+def environment(settings: dict[str, str]) -> dict[str, str | None]:
+    """The variables that carry the settings (None: unset)."""
+    threads = settings["threads"]
+    variables: dict[str, str | None] = {
+        "ATEN_CPU_CAPABILITY": settings["aten"] if _x86_64() else None,  # an x86 name: torch warns and ignores it elsewhere
+        "MKL_CBWR": None if settings["mkl"] == "unset" else settings["mkl"],
+        "MKL_NUM_THREADS": threads,
+        "OMP_NUM_THREADS": threads,
+        "MKL_DYNAMIC": "FALSE",
+        "OMP_DYNAMIC": "FALSE",
+    }
+    return variables
+
+
+def pin() -> None:
+    """Set the variables in this process (and so in every process it starts). Too late once torch is imported."""
+    variables = environment(requested())
+    if "torch" in sys.modules and any(os.environ.get(name) != value for name, value in variables.items()):
+        raise RuntimeError(
+            "torch was imported before the page engine could pin the reference arithmetic; import verified "
+            "(or run through nox, pytest or mkdocs) before torch"
+        )
+    for name, value in variables.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def threads() -> int:
+    return int(requested()["threads"])
+
+
+def _x86_64() -> bool:
+    return platform.machine().lower() in {"x86_64", "amd64"}
+
+
+@functools.cache
+def _cpu_flags() -> frozenset[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def machine_holds_pins() -> bool:
+    """Whether this machine can compute the reference arithmetic at all: Linux on x86-64 with AVX2 and FMA."""
+    return platform.system() == "Linux" and _x86_64() and {"avx2", "fma"} <= _cpu_flags()
+
+
+def is_reference() -> bool:
+    """Outputs are compared byte for byte only here; elsewhere declared blocks follow verified.compare's stated rule."""
+    return machine_holds_pins() and requested() == REFERENCE
+
+
+def describe(settings: dict[str, str]) -> str:
+    threads = settings["threads"]
+    kernels = f"ATen {settings['aten'].upper()} kernels" if _x86_64() else "ATen's kernels for this CPU"
+    return f"{kernels}, MKL_CBWR={settings['mkl']}, {threads} thread{'s' if threads != '1' else ''}, oneDNN off"
+
+
+def fingerprint() -> str:
+    """One line naming the arithmetic this process computes with: in every cache and verdict key, on every page."""
+    settings = requested()
+    if is_reference():
+        return f"reference: x86-64 with AVX2, {describe(settings)}"
+    where = f"{platform.system()} {platform.machine()}" + ("" if not _x86_64() else f" ({'with' if 'avx2' in _cpu_flags() else 'without'} AVX2)")
+    return f"not the reference: {where}, {describe(settings)}"
