@@ -17,7 +17,6 @@ ENV = {
     "NO_MKDOCS_2_WARNING": "1",
     "PYTHONHASHSEED": "0",
     "MPLBACKEND": "Agg",
-    "ATEN_CPU_CAPABILITY": "avx2",
     # Python's default: keep compiled modules in __pycache__ (git-ignored). A machine that sets this variable would
     # otherwise recompile the engine, the tests and pytest's rewritten asserts in every process of every run.
     "PYTHONDONTWRITEBYTECODE": "",
@@ -61,6 +60,13 @@ def docs_update(session: nox.Session) -> None:
     """Rewrite every expected-output fence from a real run; review the result with `git diff`."""
     install(session)
     session.run("python", "-m", "verified", "update", *(session.posargs or ["docs"]), env=ENV)
+
+
+@nox.session(python=PYTHON)
+def portability(session: nox.Session) -> None:
+    """Every page re-run under each variation of the reference arithmetic (docs-test runs the same check)."""
+    install(session)
+    session.run("python", "-m", "verified", "portability", *(session.posargs or ["docs"]), env=ENV)
 
 
 @nox.session(python=PYTHON)

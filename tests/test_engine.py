@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import make_project, page
-from verified import engine, project, twins, versions
+from tests.helpers import FENCE, make_project, page
+from verified import arithmetic, cache, engine, project, twins, versions
 
 GOOD = page(
     """
@@ -268,3 +268,101 @@ def test_twin_check_that_does_not_say_what_it_compared_fails_at_its_line(tmp_pat
 def test_misplaced_or_misspelt_directive_is_refused_with_its_line(tmp_path, directive, message):
     report = engine.check_page(write(tmp_path, "directive.md", page("# Directive", directive, "Prose, not a block.")), use_cache=False)
     assert report.text().startswith("docs/directive.md:3: ") and message in report.text(), report.text()
+
+
+DECLARED = page(
+    """
+    # Declared
+
+    <!--verified:platform-dependent the order of the additions decides the last bit-->
+    ~~~python
+    print("sum: 0.30000000000000004")
+    ~~~
+
+    <!--pytest-codeblocks:expected-output-->
+
+    ~~~text
+    sum: 0.30000000000000004
+    ~~~
+
+    ~~~python
+    print("rounded: 0.3")
+    ~~~
+
+    <!--pytest-codeblocks:expected-output-->
+
+    ~~~text
+    rounded: 0.3
+    ~~~
+    """
+)
+
+
+def test_declared_block_keeps_byte_for_byte_on_the_reference_and_masks_numbers_only_off_it(tmp_path, monkeypatch):
+    """Off the reference (forced here by naming a variation) a declared block's numbers may move, its words may not;
+    every other output is still compared exactly, so a real drift fails there too."""
+    moved = DECLARED.replace(f"{FENCE}text\nsum: 0.30000000000000004", f"{FENCE}text\nsum:   0.3000000000000001")
+    path = write(tmp_path, "declared.md", moved)
+    assert "docs/declared.md:4: the printed output differs" in engine.check_page(path, use_cache=False).text()
+    monkeypatch.setenv(arithmetic.VARIABLE, "aten=default")
+    assert not arithmetic.is_reference()
+    report = engine.check_page(path, use_cache=False)
+    assert report.ok, report.text()
+    assert [block.platform_dependent for block in report.blocks] == ["the order of the additions decides the last bit", None]
+    reworded = write(tmp_path, "declared.md", moved.replace(f"{FENCE}text\nsum:", f"{FENCE}text\ntotal:"))
+    assert "differs from the expected-output fence (compared as the same text with every number masked" in (
+        engine.check_page(reworded, use_cache=False).text()
+    )
+    drift = write(tmp_path, "declared.md", DECLARED.replace(f"{FENCE}text\nrounded: 0.3", f"{FENCE}text\nrounded: 0.4"))
+    assert engine.check_page(drift, use_cache=False).text().startswith("docs/declared.md:14: the printed output differs")
+
+
+def test_platform_dependent_needs_a_reason_and_stacks_with_other_directives(tmp_path):
+    bare = DECLARED.replace("platform-dependent the order of the additions decides the last bit", "platform-dependent")
+    assert "docs/declared.md:3: <!--verified:platform-dependent ...--> needs the reason" in engine.check_page(
+        write(tmp_path, "declared.md", bare), use_cache=False
+    ).text()
+    twice = DECLARED.replace("<!--verified:platform-dependent", "<!--verified:platform-dependent again-->\n<!--verified:platform-dependent")
+    assert "two <!--verified:platform-dependent ...--> directives on one block" in engine.check_page(
+        write(tmp_path, "declared.md", twice), use_cache=False
+    ).text()
+    stacked = TWIN_CHECK.replace("<!--verified:twin-check Doubling-->", "<!--verified:twin-check Doubling-->\n<!--verified:platform-dependent why-->")
+    report = engine.check_page(write(tmp_path, "twin.md", stacked), use_cache=False)
+    assert report.ok and [(b.twin, b.platform_dependent) for b in report.blocks] == [("Doubling", "why")], report.text()
+    no_fence = page("# No fence", "<!--verified:platform-dependent why-->", "~~~python\nx = 1\n~~~")
+    assert "a block declared platform-dependent must have an expected-output fence" in engine.check_page(
+        write(tmp_path, "nofence.md", no_fence), use_cache=False
+    ).text()
+
+
+def test_update_leaves_a_fence_that_matches_after_normalisation_byte_for_byte(tmp_path):
+    text = page(
+        "# Address",
+        "~~~python\nprint(object())\n~~~",
+        "<!--pytest-codeblocks:expected-output-->",
+        "~~~text\n<object object at 0x7f0000000000>\n~~~",
+    )
+    path = write(tmp_path, "address.md", text)
+    report, changed = engine.update_page(path)
+    assert report.ok and not changed
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_arithmetic_variations_are_named_checked_and_keyed(monkeypatch):
+    assert arithmetic.requested_from("") == arithmetic.REFERENCE
+    assert arithmetic.requested_from("aten=default, threads=2") == {**arithmetic.REFERENCE, "aten": "default", "threads": "2"}
+    with pytest.raises(ValueError, match="each item is aten=…, mkl=… or threads=…; got 'blas=mkl'"):
+        arithmetic.requested_from("blas=mkl")
+    assert arithmetic.environment(arithmetic.requested_from("mkl=unset"))["MKL_CBWR"] is None
+    assert arithmetic.environment(arithmetic.REFERENCE)["MKL_CBWR"] == "COMPATIBLE"
+    monkeypatch.delenv(arithmetic.VARIABLE, raising=False)
+    reference = arithmetic.fingerprint()
+    assert reference.startswith("reference: ") == arithmetic.machine_holds_pins()
+    keys = set()
+    for variation in ["", *arithmetic.VARIATIONS]:
+        monkeypatch.setenv(arithmetic.VARIABLE, variation)
+        keys.add(cache.key("docs/x.md", []))
+    assert len(keys) == 1 + len(arithmetic.VARIATIONS)  # a run under one arithmetic is never served under another
+    monkeypatch.setenv(arithmetic.VARIABLE, "threads=2")  # torch is imported: pinning anything else now is refused
+    with pytest.raises(RuntimeError, match="torch was imported before the page engine could pin"):
+        arithmetic.pin()

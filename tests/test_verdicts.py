@@ -5,9 +5,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from tests import verdicts
+from verified import arithmetic
 
 
 def test_project_build_key_changes_with_the_test_file_its_name_the_packages_and_the_tools(tmp_path, monkeypatch):
+    monkeypatch.delenv(arithmetic.VARIABLE, raising=False)
     test_file = tmp_path / "test_x.py"
     test_file.write_text("def test_a(): pass\n")
     before = verdicts.project_build_key(test_file, "test_a")
@@ -20,6 +22,10 @@ def test_project_build_key_changes_with_the_test_file_its_name_the_packages_and_
     monkeypatch.setattr(verdicts, "distributions", lambda: [*real, SimpleNamespace(metadata={"Name": "extra"}, version="1.0")])
     assert verdicts.project_build_key(test_file, "test_a") != before
     monkeypatch.setattr(verdicts, "distributions", lambda: real)
+    assert verdicts.project_build_key(test_file, "test_a") == before
+    monkeypatch.setenv(arithmetic.VARIABLE, "threads=2")  # another arithmetic: a verdict is not carried over
+    assert verdicts.project_build_key(test_file, "test_a") != before
+    monkeypatch.delenv(arithmetic.VARIABLE)
     assert verdicts.project_build_key(test_file, "test_a") == before
     monkeypatch.setattr(verdicts, "TOOLS", [*verdicts.TOOLS, "python3"])
     assert verdicts.project_build_key(test_file, "test_a") != before

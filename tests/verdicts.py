@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, SUBPROCESS_PATH
-from verified import cache, versions
+from verified import arithmetic, cache, versions
 
 FOLDER = ROOT / ".cache" / "verdicts"
 # What a throwaway project (tests/helpers.make_project) takes from the real one, and the code around it: the whole
@@ -36,9 +36,9 @@ TOOLS = ["node", "chromium"]  # programs the builds and checks run: KaTeX's rend
 
 
 def key(*parts: bytes | str, packages: tuple[str, ...] = ()) -> str:
-    """A digest of what a check reads, plus the engine, torch, Python and the named packages' versions."""
+    """A digest of what a check reads, plus the engine, torch, Python, the arithmetic and the named packages' versions."""
     digest = hashlib.sha256()
-    environment = [cache.ENGINE_DIGEST, versions.running_torch(), versions.running_python()]
+    environment = [cache.ENGINE_DIGEST, versions.running_torch(), versions.running_python(), arithmetic.fingerprint()]
     for part in [*environment, *(f"{name}=={version(name)}" for name in packages), *parts]:
         digest.update((part if isinstance(part, bytes) else part.encode()) + b"\0")
     return digest.hexdigest()

@@ -9,7 +9,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from verified import arithmetic, compare, engine, project, versions
+from verified import arithmetic, cache, compare, engine, project, versions
 
 
 def _pages(paths: list[str]) -> list[Path]:
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             report, changed = engine.update_page(page)
             print(f"{'updated  ' if changed else 'unchanged'} {report.display}")
         else:
-            report = engine.check_page(page)
+            report = engine.check_page(page, use_cache=not cache.fresh())
         if not report.ok:
             failed += 1
             print(report.text(), file=sys.stderr)

@@ -27,12 +27,17 @@ VARIATIONS = ["aten=default", "aten=avx512", "mkl=AVX2", "mkl=AVX512", "mkl=unse
 
 
 def requested() -> dict[str, str]:
-    """The reference pins with the variation named in VERIFIED_ARITHMETIC applied; a bad name is an error."""
+    """The reference pins with the variation named in VERIFIED_ARITHMETIC applied."""
+    return requested_from(os.environ.get(VARIABLE, ""))
+
+
+def requested_from(variation: str) -> dict[str, str]:
+    """The reference pins with a variation (`aten=default,threads=2`) applied; a bad name is an error."""
     settings = dict(REFERENCE)
-    for item in filter(None, (part.strip() for part in os.environ.get(VARIABLE, "").split(","))):
+    for item in filter(None, (part.strip() for part in variation.split(","))):
         name, _, value = item.partition("=")
         if name not in REFERENCE or not value:
-            raise ValueError(f"{VARIABLE}={os.environ[VARIABLE]!r}: each item is aten=…, mkl=… or threads=…; got {item!r}")
+            raise ValueError(f"{VARIABLE}={variation!r}: each item is aten=…, mkl=… or threads=…; got {item!r}")
         settings[name] = value
     return settings
 

@@ -6,13 +6,32 @@ import json
 
 from markdown_katex import extension
 
+from verified import arithmetic
 from verified.blocks import EXPECTED_OUTPUT, OWN_DIRECTIVE
 from verified.engine import PageReport
 
-# The state every page starts from (verified/session.py), as code the reader can see and run.
-SETUP = """\
-# The state every page of the site starts from (seeds, dtype, print options, one thread),
-# so this notebook prints exactly what the page shows.
+
+def _setup() -> str:
+    """The state every page starts from (verified/session.py, verified/arithmetic.py), as code the reader can run."""
+    variables = arithmetic.environment(arithmetic.REFERENCE)
+    aten = variables.pop("ATEN_CPU_CAPABILITY", None) or arithmetic.REFERENCE["aten"]
+    kept = "".join(f"        {name!r}: {value!r},\n" for name, value in variables.items() if value is not None)
+    return f"""\
+# The state every page of the site starts from, so this notebook prints what the page shows.
+# First the site's reference arithmetic, which must be set before torch is imported (restart
+# the kernel if it already is): ATen's AVX2 kernels on x86-64, MKL's code path that is the same
+# on Intel and AMD, one thread. Other machines may print other last digits on the few blocks
+# the page labels "platform-dependent".
+import os
+import platform
+
+os.environ.update(
+    {{
+{kept}    }}
+)
+if platform.machine().lower() in ("x86_64", "amd64"):
+    os.environ["ATEN_CPU_CAPABILITY"] = {aten!r}
+
 import random
 
 import numpy
@@ -24,8 +43,13 @@ torch.manual_seed(0)
 torch.set_default_dtype(torch.float32)
 torch.set_printoptions(profile="default", sci_mode=None)
 torch.set_grad_enabled(True)
-torch.set_num_threads(1)
+torch.set_num_threads({arithmetic.REFERENCE['threads']})
+torch.backends.mkldnn.enabled = False
+torch.set_float32_matmul_precision("highest")
 """
+
+
+SETUP = _setup()
 
 
 def _jupyter_math(lines: list[str]) -> list[str]:

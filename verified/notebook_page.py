@@ -158,7 +158,12 @@ def as_ipynb(path: str) -> str:
     """The walkthrough as a notebook to download, with stable cell ids: same source, same bytes."""
     import jupytext
 
+    import nbformat
+
+    from verified.notebook_export import SETUP
+
     notebook = jupytext.read(path, fmt="py:percent")
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(SETUP))  # the reference arithmetic, as on every page's notebook
     for number, cell in enumerate(notebook.cells, start=1):
         cell["id"] = f"cell-{number}"
     return jupytext.writes(notebook, fmt="ipynb")
