@@ -21,17 +21,37 @@ FORMULAS = [
 
 def render_all(mode: str, cache_dir, monkeypatch) -> list[str]:
     monkeypatch.setenv("VERIFIED_KATEX", mode)
+    monkeypatch.setattr(wrapper, "CACHE_DIR", wrapper.CACHE_DIR)  # restored after the test: configure() rebinds it
     katex.configure(cache_dir)
     return [wrapper.tex2html(tex, {"display-mode": True} if display else {}) for tex, display in FORMULAS]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="no Node on this machine: the build uses the bundled binary only")
+@pytest.fixture(autouse=True)
+def _node():
+    assert shutil.which("node"), "these tests need Node.js (Debian: apt-get install nodejs; .ci/run installs it)"
+
+
 def test_node_renderer_matches_the_bundled_binary(tmp_path, monkeypatch):
     binary = render_all("binary", tmp_path / "binary", monkeypatch)
     node = render_all("node", tmp_path / "node", monkeypatch)
     assert node == binary
     with pytest.raises(wrapper.KatexError, match="ParseError: KaTeX parse error"):
         wrapper.tex2html(r"\frac{1}{", {})
+
+
+def test_where_markdown_katex_ships_no_binary_node_stands_in_with_the_same_html(tmp_path, monkeypatch):
+    """markdown-katex has a KaTeX binary for x86_64 only; on aarch64 katex/render.js takes its arguments instead."""
+    binary = render_all("binary", tmp_path / "binary", monkeypatch)
+
+    def no_binary_for_this_machine():  # what markdown-katex does on aarch64
+        raise NotImplementedError("Platform not supported, katex binary not found.")
+
+    monkeypatch.setattr(wrapper, "_get_pkg_bin_path", no_binary_for_this_machine)
+    assert katex._bundled_binary() == ["node", str(katex.NodeRenderer.SCRIPT)]
+    assert render_all("binary", tmp_path / "stand-in", monkeypatch) == binary  # one `node render.js` per formula
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(NotImplementedError, match=r"ships no KaTeX binary for .* install Node.js"):
+        katex._bundled_binary()
 
 
 def test_cache_is_persistent_and_keyed_without_the_virtualenv_path(tmp_path, monkeypatch):

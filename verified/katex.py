@@ -31,7 +31,17 @@ _original_write = wrapper._write_tex2html
 
 
 def _bundled_binary() -> list[str]:
-    return [str(wrapper._get_pkg_bin_path())]
+    """markdown-katex's KaTeX binary; where it ships none (it has one for x86_64 only: aarch64, say), the same KaTeX
+    through Node (katex/render.js takes the binary's arguments), or a message that says what to install."""
+    try:
+        return [str(wrapper._get_pkg_bin_path())]
+    except NotImplementedError:
+        if shutil.which("node") is None:
+            raise NotImplementedError(
+                f"markdown-katex ships no KaTeX binary for {wrapper.MACHINE}-{wrapper.OSNAME}, and Node.js is not on PATH: "
+                "install Node.js (Debian: apt-get install nodejs) to render the site's math"
+            ) from None
+        return ["node", str(NodeRenderer.SCRIPT)]
 
 
 # Upstream issue #22: markdown-katex looks for `npx --no-install katex` on every PATH entry, never caching a miss:
@@ -65,7 +75,9 @@ def configure(cache_dir: Path) -> None:
 
 def _cmd_digest(tex: str, cmd_parts: list[str]) -> str:
     digest = hashlib.sha256(tex.encode("utf-8"))
-    for part in [Path(cmd_parts[0]).name, *cmd_parts[1:]]:
+    names = 2 if cmd_parts[0] == "node" else 1  # the binary (KaTeX's version, the platform) or `node render.js`: by name
+    for number, part in enumerate(cmd_parts):
+        part = Path(part).name if number < names else part
         digest.update(part.encode("utf-8"))
     return digest.hexdigest()
 
