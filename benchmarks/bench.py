@@ -30,6 +30,7 @@ BUDGETS = {  # figure: at most this many T0 (issue 8)
     "warm build, nothing changed": 2,
     "serve --dirty: one page's prose edited": 1,
     "docs-test, virtualenv ready": 15,
+    "portability check, nothing changed": 2,
 }
 
 
@@ -181,6 +182,16 @@ def main() -> None:
             shutil.rmtree(tree / ".cache", ignore_errors=True)
             from_nothing.append(timed(pytest, tree))
         results["docs-test, empty .cache/ (as CI)"] = summary(from_nothing)
+        # The portability check alone (docs-test runs it too): every page under six variations of the arithmetic.
+        portability = [PYTHON, "-m", "verified", "portability", "docs"]
+        cold_check, warm_check = [], []
+        for _ in range(RUNS):
+            shutil.rmtree(tree / ".cache", ignore_errors=True)
+            t0.append(import_torch())
+            cold_check.append(timed(portability, tree))
+            warm_check.append(timed(portability, tree))
+        results["portability check, empty .cache/"] = summary(cold_check)
+        results["portability check, nothing changed"] = summary(warm_check)
         shutil.rmtree(tree / ".cache", ignore_errors=True)
         math = math_throughput(tree)
         sizes = {p.relative_to(tree / "site").as_posix(): p.stat().st_size for p in (tree / "site").rglob("*.html")}

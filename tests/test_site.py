@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import FENCE, ROOT, make_project, mkdocs_build, page, run
-from verified import engine, twins, versions
+from verified import arithmetic, engine, twins, versions
 
 # Anything the browser would fetch from another host: scripts, stylesheets, icons, images, frames, media.
 # (An <a href> to a cited PyTorch issue is a link the reader may follow, not a request the page makes.)
@@ -43,7 +43,7 @@ def test_no_asset_or_link_from_another_host(site):
 
 
 def test_every_page_states_its_versions_and_has_rendered_math_only(site):
-    stamp = f"produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}"
+    stamp = f"produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}, on the reference arithmetic"
     for path in html_pages(site[0]):
         text = path.read_text(encoding="utf-8")
         assert stamp in text, path
@@ -236,6 +236,7 @@ def test_verification_report_is_filled_in_by_the_build_from_what_it_checked(site
         row = re.search(rf"<tr><td[^>]*><strong>{re.escape(name)}</strong></td>(.*?)</tr>", text).group(1)
         assert _report_cells(row)[:4] == [fields[key] for key in (*twins.FIELDS, "tolerance")], name
     assert f"<td>{versions.running_torch()}</td><td>{versions.running_python()}</td>" in text
+    assert f"<td>{arithmetic.fingerprint()}</td>" in text
     links = re.findall(r'<a href="([^"#]+)"[^>]*title="docs/', text)
     # a link to every page, and one to the page of every twin check (its title names the file and line)
     assert len(links) == len(rows) and sorted(name for name in rows if ":" in name) == sorted(
