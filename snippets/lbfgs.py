@@ -4,8 +4,9 @@ Symbols (as on the pages): x the flat parameter vector, g = ∇f(x), d the searc
 length, s = t·d and y = g_new − g_old the curvature pairs, ρ = 1/(yᵀs), H₀ = yᵀs / yᵀy the initial
 inverse-Hessian scale. Hyperparameters keep torch's argument names.
 
-Where torch computes `a + c·b` with `Tensor.add(b, alpha=c)` (one fused multiply-add per element on
-CPU), the twin does the same so that float64 runs agree bit for bit; that is the only folding.
+Where torch computes `a + c·b` with `Tensor.add(b, alpha=c)` (one fused multiply-add per element in
+ATen's AVX2, AVX-512 and ARM kernels, a multiply then an add in its generic ones), the twin makes the
+same call, so that float64 runs agree bit for bit on every CPU; that is the only folding.
 """
 
 import torch
