@@ -44,9 +44,9 @@ def reset_global_state() -> None:
     torch.set_warn_always(False)
     # The reference arithmetic's settings that live in torch (verified/arithmetic.py): one thread, so float
     # reductions add in one order; oneDNN off (set_flags, not the attribute, which refuses once a page has imported
-    # torch's test utilities); float32 matmuls at full precision.
+    # torch's test utilities: they call torch.backends.disable_global_flags()); float32 matmuls at full precision.
     torch.set_num_threads(arithmetic.threads())
-    torch.backends.mkldnn.set_flags(_enabled=False, _fp32_precision=None)
+    torch.backends.mkldnn.set_flags(False)
     torch.set_float32_matmul_precision("highest")
     if "matplotlib" in sys.modules:
         _reset_matplotlib()
