@@ -319,20 +319,25 @@ def test_declared_block_keeps_byte_for_byte_on_the_reference_and_masks_numbers_o
 
 def test_platform_dependent_needs_a_reason_and_stacks_with_other_directives(tmp_path):
     bare = DECLARED.replace("platform-dependent the order of the additions decides the last bit", "platform-dependent")
-    assert "docs/declared.md:3: <!--verified:platform-dependent ...--> needs the reason" in engine.check_page(
-        write(tmp_path, "declared.md", bare), use_cache=False
-    ).text()
+    assert (
+        "docs/declared.md:3: <!--verified:platform-dependent ...--> needs the reason"
+        in engine.check_page(write(tmp_path, "declared.md", bare), use_cache=False).text()
+    )
     twice = DECLARED.replace("<!--verified:platform-dependent", "<!--verified:platform-dependent again-->\n<!--verified:platform-dependent")
-    assert "two <!--verified:platform-dependent ...--> directives on one block" in engine.check_page(
-        write(tmp_path, "declared.md", twice), use_cache=False
-    ).text()
-    stacked = TWIN_CHECK.replace("<!--verified:twin-check Doubling-->", "<!--verified:twin-check Doubling-->\n<!--verified:platform-dependent why-->")
+    assert (
+        "two <!--verified:platform-dependent ...--> directives on one block"
+        in engine.check_page(write(tmp_path, "declared.md", twice), use_cache=False).text()
+    )
+    stacked = TWIN_CHECK.replace(
+        "<!--verified:twin-check Doubling-->", "<!--verified:twin-check Doubling-->\n<!--verified:platform-dependent why-->"
+    )
     report = engine.check_page(write(tmp_path, "twin.md", stacked), use_cache=False)
     assert report.ok and [(b.twin, b.platform_dependent) for b in report.blocks] == [("Doubling", "why")], report.text()
     no_fence = page("# No fence", "<!--verified:platform-dependent why-->", "~~~python\nx = 1\n~~~")
-    assert "a block declared platform-dependent must have an expected-output fence" in engine.check_page(
-        write(tmp_path, "nofence.md", no_fence), use_cache=False
-    ).text()
+    assert (
+        "a block declared platform-dependent must have an expected-output fence"
+        in engine.check_page(write(tmp_path, "nofence.md", no_fence), use_cache=False).text()
+    )
 
 
 def test_update_leaves_a_fence_that_matches_after_normalisation_byte_for_byte(tmp_path):

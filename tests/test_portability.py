@@ -24,7 +24,10 @@ def test_every_page_prints_the_same_under(variation):
     """Runs of unchanged pages come from .cache/ (keyed on the arithmetic): cheap to repeat, as the other slow checks."""
     result = _check(ROOT, variation, "check", "docs")
     assert result.returncode == 0, f"under {arithmetic.VARIABLE}={variation}:\n{result.stderr}"
-    assert f"arithmetic: not the reference: Linux x86_64 (with AVX2), {arithmetic.describe(arithmetic.requested_from(variation))}" in result.stderr
+    assert (
+        f"arithmetic: not the reference: Linux x86_64 (with AVX2), {arithmetic.describe(arithmetic.requested_from(variation))}"
+        in result.stderr
+    )
 
 
 # A float32 dot product of 1000 numbers: MKL's SGEMM sums it in an order chosen by its code path.

@@ -43,7 +43,9 @@ def test_no_asset_or_link_from_another_host(site):
 
 
 def test_every_page_states_its_versions_and_has_rendered_math_only(site):
-    stamp = f"produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}, on the reference arithmetic"
+    stamp = (
+        f"produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}, on the reference arithmetic"
+    )
     for path in html_pages(site[0]):
         text = path.read_text(encoding="utf-8")
         assert stamp in text, path

@@ -52,7 +52,9 @@ def portability(paths: list[str], variations: list[str], jobs: int) -> int:
             if result.returncode:
                 failed += 1
                 print(result.stderr, file=sys.stderr)
-    print(f"{failed} of {len(variations)} arithmetic variation(s) changed an output" if failed else "every output holds under every variation")
+    print(
+        f"{failed} of {len(variations)} arithmetic variation(s) changed an output" if failed else "every output holds under every variation"
+    )
     return 1 if failed else 0
 
 

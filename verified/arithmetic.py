@@ -112,5 +112,7 @@ def fingerprint() -> str:
     settings = requested()
     if is_reference():
         return f"reference: x86-64 with AVX2, {describe(settings)}"
-    where = f"{platform.system()} {platform.machine()}" + ("" if not _x86_64() else f" ({'with' if 'avx2' in _cpu_flags() else 'without'} AVX2)")
+    where = f"{platform.system()} {platform.machine()}" + (
+        "" if not _x86_64() else f" ({'with' if 'avx2' in _cpu_flags() else 'without'} AVX2)"
+    )
     return f"not the reference: {where}, {describe(settings)}"

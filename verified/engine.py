@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verified import blocks as block_parser
 from verified import arithmetic, cache, compare, fix, notebook, project, source, twins, versions
+from verified import blocks as block_parser
 from verified.blocks import Block
 from verified.errors import PageError
 from verified.session import BlockRun, PageSession

@@ -98,9 +98,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
-OFF_REFERENCE = (
-    "outputs are compared exactly, except blocks declared platform-dependent, compared as " + compare.OFF_REFERENCE_RULE
-)
+OFF_REFERENCE = "outputs are compared exactly, except blocks declared platform-dependent, compared as " + compare.OFF_REFERENCE_RULE
 
 
 def _index_without_katex(entries: memo.Memo) -> None:

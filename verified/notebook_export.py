@@ -43,7 +43,7 @@ torch.manual_seed(0)
 torch.set_default_dtype(torch.float32)
 torch.set_printoptions(profile="default", sci_mode=None)
 torch.set_grad_enabled(True)
-torch.set_num_threads({arithmetic.REFERENCE['threads']})
+torch.set_num_threads({arithmetic.REFERENCE["threads"]})
 torch.backends.mkldnn.set_flags(False)  # oneDNN off
 torch.set_float32_matmul_precision("highest")
 """

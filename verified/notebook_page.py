@@ -157,7 +157,6 @@ def share_styles(html: str, page, stylesheets: dict[str, str]) -> str:  # type: 
 def as_ipynb(path: str) -> str:
     """The walkthrough as a notebook to download, with stable cell ids: same source, same bytes."""
     import jupytext
-
     import nbformat
 
     from verified.notebook_export import SETUP

@@ -24,9 +24,9 @@ def problem_box(message: str) -> list[str]:
 def platform_note(reason: str) -> list[str]:
     """What the reader sees under a block declared <!--verified:platform-dependent REASON-->."""
     reference = arithmetic.describe(arithmetic.REFERENCE)
+    reason = reason[:1].upper() + reason[1:].rstrip(".")
     text = (
-        f"{reason.rstrip('.')}. The last digits above come from the site's reference arithmetic (x86-64, {reference}); "
-        "on your machine they may differ."
+        f"{reason}. The last digits above come from the site's reference arithmetic (x86-64, {reference}); on your machine they may differ."
     )
     return ["", '!!! note "Platform-dependent digits"', "", "    " + text, ""]
 

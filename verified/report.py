@@ -73,7 +73,9 @@ def pages(rows: list[PageRow], missing: list[str]) -> str:
                 str(row.formulas),
             ]
         )
-    total = {name: sum(getattr(row, name) for row in rows) for name in ("blocks", "run", "compared", "raised", "declared", "figures", "formulas")}
+    total = {
+        name: sum(getattr(row, name) for row in rows) for name in ("blocks", "run", "compared", "raised", "declared", "figures", "formulas")
+    }
     body.append(
         [
             f"<strong>{len(rows)} pages</strong>",
