@@ -331,6 +331,34 @@ OVERFLOW = r"""(() => {
 })()"""
 
 
+# Output blocks and formulas wider than their column: the reader would have to scroll them sideways to see a result.
+# (Material scrolls a wide block inside itself, so the page does not; the block's own scroll width tells.)
+WIDE = r"""(() => {
+  const wide = [];
+  const label = (kind, text, e) => `${kind} ${JSON.stringify(text.trim().split("\n")[0].slice(0, 60))}: ` +
+    `${e.scrollWidth} px wide in ${e.clientWidth} px`;
+  for (const title of document.querySelectorAll(".highlight > .filename")) {
+    const code = title.textContent.trim() === "Output" && title.parentElement.querySelector("pre > code");
+    if (code && code.scrollWidth > code.clientWidth + 1) wide.push(label("output", code.textContent, code));
+  }
+  for (const e of document.querySelectorAll(".katex-display")) {
+    const tex = (e.querySelector("annotation") || e).textContent;
+    if (e.scrollWidth > e.clientWidth + 1) wide.push(label("formula", tex, e));
+  }
+  const column = document.querySelector("article.md-content__inner");
+  const right = column ? column.getBoundingClientRect().right : innerWidth;
+  for (const e of document.querySelectorAll("article .katex")) {
+    if (e.closest(".katex-display")) continue;
+    const box = e.getBoundingClientRect();
+    if (box.right > right + 1) wide.push(label("inline formula", (e.querySelector("annotation") || e).textContent, e));
+  }
+  return wide;
+})()"""
+# How many output blocks and display formulas are too wide at phone width, page by page (said, not failed: a phone
+# column holds about 40 characters of code).
+PHONE_WIDE: dict[str, int] = {}
+
+
 def external_requests(events: list[dict]) -> list[str]:
     urls = []
     for event in events:
@@ -382,6 +410,8 @@ def check_page(
     for entry in seen["toc"]:
         if not entry or any(bad in entry for bad in ("tmp_", "md_katex", "<", "$", "\\", "&lt;", "&amp;")):
             problems.append(f"{name}: table of contents entry is not clean text: {entry!r}")
+    for wide in browser.evaluate(WIDE):
+        problems.append(f"{name}: scrolls sideways at {DESKTOP['width']} px: {wide}")
     shot = (url.strip("/").replace("/", "-") or "home") if screenshots and url in SCREENSHOT_PAGES else None
     if shot:
         screenshot(browser, screenshots / f"{shot}.png")
@@ -418,6 +448,7 @@ def check_narrow(phone: DevTools, url: str, shot: Path | None) -> list[str]:
     phone.open(url)
     phone.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     seen = phone.evaluate(OVERFLOW)
+    PHONE_WIDE[url] = len(phone.evaluate(WIDE))
     if shot:
         screenshot(phone, shot)
     if seen["scrollWidth"] > min(seen["innerWidth"], PHONE["width"]):
@@ -510,6 +541,8 @@ def test_every_page_reads_well_in_a_real_browser(built_site, tmp_path, request):
     started = time.monotonic()
     problems = check_site(built_site, project.load(ROOT), tmp_path / "profile", screenshots=SCREENSHOTS)
     print(f"\nbrowser checks: {time.monotonic() - started:.1f} s; screenshots in {SCREENSHOTS}")
+    wide = {url: n for url, n in PHONE_WIDE.items() if n}
+    print(f"at {PHONE['width']} px, {sum(wide.values())} output blocks and formulas scroll sideways, on {len(wide)} pages: {wide}")
     assert not problems, "\n".join(problems)
     verdicts.record_pass("browser", check)
 
@@ -520,6 +553,14 @@ BROKEN = {
     "console.md": page("# Console", "Fine.", "", '<script>console.error("boom")</script>'),
     "missing-image.md": page("# Missing image", "Fine.", "", '<img src="absent.png" alt="not there">'),
     "wide.md": page("# Wide", "Fine.", "", '<div class="too-wide" style="width: 900px">A box wider than a phone.</div>'),
+    "wide-output.md": page(
+        "# Wide output",
+        "~~~python\nprint('wide ' * 40)\n~~~",
+        "<!--pytest-codeblocks:expected-output-->",
+        "~~~text\n" + "wide " * 40 + "\n~~~",
+        "",
+        "~~~math\n" + " + ".join(f"x_{{{n}}}^2" for n in range(60)) + "\n~~~",
+    ),
 }
 
 
@@ -537,6 +578,8 @@ def test_the_checks_fail_on_broken_pages_naming_the_page_and_the_problem(tmp_pat
     assert "/console/: console.error: boom" in report
     assert "/missing-image/: image not loaded: " in report and "absent.png" in report
     assert "/wide/: scrolls sideways at 375 px wide (content " in report and "div.too-wide" in report
+    assert '/wide-output/: scrolls sideways at 1280 px: output "wide wide wide' in report
+    assert '/wide-output/: scrolls sideways at 1280 px: formula "x_{0}^2 + x_{1}^2' in report
     assert "search for 'zyxwvutsrq' found nothing ('No matching documents')" in report
     assert not [problem for problem in problems if problem.startswith("/: ") or "'elsewhere'" in problem]  # the plain home page passes
     assert [problem.split(": ")[0] for problem in problems if "/rawtex/" in problem] == ["/rawtex/"]  # its formula is fine

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import FENCE, make_project, page
-from verified import arithmetic, cache, engine, project, twins, versions
+from verified import arithmetic, cache, engine, project, render, twins, versions
 
 GOOD = page(
     """
@@ -371,3 +371,29 @@ def test_arithmetic_variations_are_named_checked_and_keyed(monkeypatch):
     monkeypatch.setenv(arithmetic.VARIABLE, "threads=2")  # torch is imported: pinning anything else now is refused
     with pytest.raises(RuntimeError, match="torch was imported before the page engine could pin"):
         arithmetic.pin()
+
+
+FIGURE = page(
+    """
+    # Figure
+
+    <!--verified:figure A straight line rising from (0, 0) to (1, 1)-->
+    ~~~python
+    import matplotlib.pyplot as plt
+    plt.plot([0, 1], [0, 1])
+    ~~~
+    """
+)
+
+
+def test_a_figure_carries_its_description_as_alt_text_and_cannot_go_without_one(tmp_path):
+    report = engine.check_page(write(tmp_path, "figure.md", FIGURE), use_cache=False)
+    assert report.ok, report.text()
+    text, figures = render.page_markdown(report, "figure", 0, {})
+    assert len(figures) == 1 and 'alt="A straight line rising from (0, 0) to (1, 1)"' in text
+    bare = FIGURE.replace("<!--verified:figure A straight line rising from (0, 0) to (1, 1)-->\n", "")
+    message = engine.check_page(write(tmp_path, "figure.md", bare), use_cache=False).text()
+    assert message.startswith("docs/figure.md:3: the block draws a figure: say what it shows in <!--verified:figure DESCRIPTION-->")
+    none_drawn = FIGURE.replace("plt.plot([0, 1], [0, 1])", "x = 1")
+    message = engine.check_page(write(tmp_path, "figure.md", none_drawn), use_cache=False).text()
+    assert "<!--verified:figure ...--> describes one figure, but the block drew 0" in message

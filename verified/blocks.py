@@ -16,11 +16,11 @@ RUN = "python"
 LOOKS_LIKE_PYTHON = re.compile(r"^(py|py3|python3|pycon|ipython|ipython3|\{.*python.*\})$")
 OWN_DIRECTIVE = re.compile(r"^<!--\s*verified:(?P<name>[\w-]+)\s*(?P<arg>.*?)\s*-->$")
 # Directives on the line before a ```python block, and the one that stands alone (where the build puts its report).
-BLOCK_DIRECTIVES = ("raises", "twin-check", "platform-dependent")
+BLOCK_DIRECTIVES = ("raises", "twin-check", "platform-dependent", "figure")
 REPORT_SECTIONS = ("pages", "twins", "environment")
 KNOWN = (
-    "<!--verified:raises ExceptionName-->, <!--verified:twin-check TwinName-->, <!--verified:platform-dependent REASON--> "
-    "and <!--verified:report pages|twins|environment-->"
+    "<!--verified:raises ExceptionName-->, <!--verified:twin-check TwinName-->, <!--verified:platform-dependent REASON-->, "
+    "<!--verified:figure DESCRIPTION--> and <!--verified:report pages|twins|environment-->"
 )
 IMPORTS_SNIPPETS = re.compile(r"^\s*(from|import)\s+snippets\b", re.MULTILINE)
 EXPECTED_OUTPUT = re.compile(r"^<!--[-\s]*pytest-codeblocks:expected-output(-ignore-whitespace)?[-\s]*-->$")
@@ -39,6 +39,7 @@ class Block:
     # Why the block's output is the reference arithmetic's last bits, from <!--verified:platform-dependent REASON-->:
     # the page shows a note; off the reference arithmetic its numbers are compared by verified.compare's stated rule.
     platform_dependent: str | None = None
+    figure: str | None = None  # what the figure the block draws shows, from <!--verified:figure DESCRIPTION-->: its alt text
 
 
 def _fence_close(lines: list[str], opening: int) -> int:
@@ -128,7 +129,7 @@ def parse(source: Source) -> list[Block]:
             opening = _next_nonblank(lines, marker)
             assert opening is not None
             output_fence = (opening, _fence_close(lines, opening))
-        raises, twin, platform_dependent = (_directives_above(source, found_block.lineno).get(name) for name in BLOCK_DIRECTIVES)
+        raises, twin, platform_dependent, figure = (_directives_above(source, found_block.lineno).get(name) for name in BLOCK_DIRECTIVES)
         blocks.append(
             Block(
                 line=found_block.lineno,
@@ -140,6 +141,7 @@ def parse(source: Source) -> list[Block]:
                 output_fence=output_fence,
                 twin=twin,
                 platform_dependent=platform_dependent,
+                figure=figure,
             )
         )
     _refuse_orphan_directives(source, blocks)
@@ -164,6 +166,7 @@ ARGUMENT_RULES = {
     "raises": (str.isidentifier, "needs one exception class name"),
     "twin-check": (bool, "needs the twin's name"),
     "platform-dependent": (bool, "needs the reason, for the reader (it is shown on the page)"),
+    "figure": (bool, "needs a description of what the figure shows (its alt text, for readers who cannot see it)"),
 }
 
 

@@ -90,6 +90,18 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
                     f"the printed output differs from the expected-output fence{rule}:\n" + compare.diff(block.expected, run.output, fence),
                 )
             )
+        if run.figures and not block.figure:
+            problems.append(
+                Problem(
+                    origin.path,
+                    origin.line,
+                    "the block draws a figure: say what it shows in <!--verified:figure DESCRIPTION--> above the block (its alt text)",
+                )
+            )
+        if block.figure and len(run.figures) != 1:
+            problems.append(
+                Problem(origin.path, origin.line, f"<!--verified:figure ...--> describes one figure, but the block drew {len(run.figures)}")
+            )
         if block.platform_dependent and block.expected is None:
             problems.append(Problem(origin.path, origin.line, "a block declared platform-dependent must have an expected-output fence"))
     not_run = len(blocks) - len(runs)

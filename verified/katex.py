@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 
 from markdown import Markdown
@@ -194,12 +194,32 @@ def _tex_of(formula: Formula) -> str:
 
 
 def search_text(html: str, rendered: dict[str, str]) -> str:
-    """The page for the search index: each formula's KaTeX markup (MathML and a tree of spans) replaced by its TeX.
+    """The page for the search index: each formula's KaTeX markup (MathML and a tree of spans) replaced by its
+    readable text, the symbols a reader sees (`θt = θt−1 − γ …`), not its TeX.
 
     Material's search plugin re-parses every page's HTML, and KaTeX markup made that a quarter of a warm build."""
-    for formula_html, tex in rendered.items():
-        html = html.replace(formula_html, f"<code>{escape(tex)}</code>")
+    for formula_html in rendered:
+        html = html.replace(formula_html, f"<span>{escape(readable(formula_html))}</span>")
     return html
+
+
+MATHML = re.compile(r"<math\b.*?</math>", re.DOTALL)
+ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.DOTALL)
+TOKEN = re.compile(r"<(mi|mn|mo|mtext|ms)\b[^>]*>(.*?)</\1>", re.DOTALL)
+RELATIONS = set("=<>≤≥≈≠→←∈+−×·")
+
+
+def readable(formula_html: str) -> str:
+    """A rendered formula as text: its MathML tokens in order (KaTeX writes them beside the visible spans), with
+    spaces around relations and operators; the TeX annotation left out."""
+    math = MATHML.search(formula_html)
+    if math is None:
+        return ""
+    parts = []
+    for kind, text in TOKEN.findall(ANNOTATION.sub("", math.group(0))):
+        text = unescape(re.sub(r"<[^>]+>", "", text))
+        parts.append(f" {text} " if kind == "mo" and text in RELATIONS else text)
+    return " ".join("".join(parts).split())
 
 
 def _unclosed_inline_math(src_lines: list[str]) -> list[int]:

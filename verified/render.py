@@ -46,7 +46,7 @@ def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems
             figure = Figure(f"{stem}-figure-{len(figures) + 1}.svg", svg)
             figures.append(figure)
             after.setdefault(anchor, []).extend(
-                ["", f'<figure class="verified-figure"><img src="{figure.name}" alt="Figure drawn by the code above"></figure>', ""]
+                ["", f'<figure class="verified-figure"><img src="{figure.name}" alt="{html.escape(block.figure or "")}"></figure>', ""]
             )
     for block in report.blocks:
         if block.platform_dependent:
