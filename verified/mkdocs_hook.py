@@ -159,13 +159,13 @@ def on_pre_build(config: MkDocsConfig) -> None:
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    pages = [Path(file.abs_src_path) for file in files.documentation_pages() if file.src_uri.endswith(".md")]
+    pages = [Path(file.abs_src_path) for file in files.documentation_pages() if file.src_uri.endswith((".md", ".py"))]
     sent = prefetch.start(pages)  # uncached pages start running in worker processes now; each is waited for below
     if "mkdocs-jupyter" in config.plugins:
         notebooks = [file.abs_src_path for file in files.documentation_pages() if file.src_uri.endswith(".py")]
         notebook_page.execute_early(config.plugins["mkdocs-jupyter"], notebooks)
     if sent:  # the build would now wait for the first of those runs: render their formulas meanwhile
-        katex.prerender(_sources(sent), _katex_options)
+        katex.prerender(_sources([path for path in sent if path.suffix == ".md"]), _katex_options)
     return files
 
 
@@ -225,7 +225,9 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         html = notebook_page.rewrite_links(html, page, files, log)
         html = notebook_page.share_styles(html, page, _stylesheets)
         notebook = Path(page.file.abs_dest_path).parent / (Path(page.file.src_uri).stem + ".ipynb")
-        _generated[notebook] = notebook_page.as_ipynb(page.file.abs_src_path)
+        prefetch.wait(Path(page.file.abs_src_path))
+        runs = engine.check_page(Path(page.file.abs_src_path)).runs  # its cells' outputs, for the download
+        _generated[notebook] = notebook_page.as_ipynb(page.file.abs_src_path, runs)
         page.nb_url = notebook.name  # type: ignore[attr-defined]  # the download button in overrides/main.html
     _rows[page.file.src_uri] = _page_row(page, html)
     stamp = (

@@ -154,14 +154,23 @@ def share_styles(html: str, page, stylesheets: dict[str, str]) -> str:  # type: 
     return link + head + wrapper + body
 
 
-def as_ipynb(path: str) -> str:
-    """The walkthrough as a notebook to download, with stable cell ids: same source, same bytes."""
+def as_ipynb(path: str, runs: list) -> str:  # runs: list[verified.session.BlockRun], one per code cell
+    """The walkthrough as a notebook to download, with the outputs of the engine's run of its cells (as a page's
+    notebook carries its checked outputs) and stable cell ids: same source, same bytes."""
     import jupytext
     import nbformat
 
     from verified.notebook_export import SETUP
 
     notebook = jupytext.read(path, fmt="py:percent")
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if len(code_cells) != len(runs):
+        raise ValueError(f"{path}: {len(code_cells)} code cells but {len(runs)} runs (a failed cell stops the run)")
+    for cell, run in zip(code_cells, runs, strict=True):
+        if run.output:
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=run.output))
+        for svg in run.figures:
+            cell.outputs.append(nbformat.v4.new_output("display_data", data={"image/svg+xml": svg}))
     notebook.cells.insert(0, nbformat.v4.new_code_cell(SETUP))  # the reference arithmetic, as on every page's notebook
     for number, cell in enumerate(notebook.cells, start=1):
         cell["id"] = f"cell-{number}"
