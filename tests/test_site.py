@@ -73,6 +73,9 @@ def test_notebook_page_is_executed_rendered_and_downloadable(site):
     assert [cell["id"] for cell in notebook["cells"]] == [f"cell-{n}" for n in range(1, len(notebook["cells"]) + 1)]
     assert 'href="adam-two-steps.ipynb" download' in text
     assert "os.environ.update(" in "".join(notebook["cells"][0]["source"])  # the reference arithmetic, before torch
+    printed = "".join("".join(out.get("text", "")) for cell in notebook["cells"] for out in cell.get("outputs", []))
+    assert "torch a: tensor([1.9000, 2.9000])" in printed  # the download carries the outputs, as the page shows them
+    assert "Download as notebook" in text
     ids = re.findall(r'id="cell-id=([^"]*)"', text)  # numbered, not jupytext's random ids: same bytes every build
     assert ids == [f"cell-{n}" for n in range(1, len(ids) + 1)] and len(ids) >= 5
 
