@@ -397,3 +397,11 @@ def test_a_figure_carries_its_description_as_alt_text_and_cannot_go_without_one(
     none_drawn = FIGURE.replace("plt.plot([0, 1], [0, 1])", "x = 1")
     message = engine.check_page(write(tmp_path, "figure.md", none_drawn), use_cache=False).text()
     assert "<!--verified:figure ...--> describes one figure, but the block drew 0" in message
+
+
+def test_a_block_inside_a_note_keeps_its_blank_lines_so_tracebacks_name_the_right_line(tmp_path):
+    """pytest-codeblocks drops the blank lines of an indented fence; the engine runs the code as the page has it."""
+    folded = page('# Folded\n\n??? note "Details"\n\n    ~~~python\n    a = 1\n\n\n    raise ValueError("line 9")\n    ~~~')
+    report = engine.check_page(write(tmp_path, "folded.md", folded), use_cache=False)
+    assert 'File "docs/folded.md", line 9, in <module>' in report.text(), report.text()
+    assert report.blocks[0].code == 'a = 1\n\n\nraise ValueError("line 9")\n'

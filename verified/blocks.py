@@ -113,16 +113,20 @@ def parse(source: Source) -> list[Block]:
             )
         if language != RUN:
             continue
-        imported = IMPORTS_SNIPPETS.search(found_block.code)
+        end = _fence_close(lines, found_block.lineno)
+        # The code as the page has it, line for line: pytest-codeblocks drops the blank lines of an indented fence (one
+        # inside an admonition or a `??? note`), which would shift every later line of a traceback.
+        indent = len(lines[found_block.lineno - 1]) - len(lines[found_block.lineno - 1].lstrip())
+        code = "".join(line[indent:] + "\n" for line in lines[found_block.lineno : end - 1])
+        imported = IMPORTS_SNIPPETS.search(code)
         if imported:
-            line = found_block.lineno + found_block.code[: imported.start()].count("\n") + 1
+            line = found_block.lineno + code[: imported.start()].count("\n") + 1
             raise PageError(
                 where.path,
                 source.origins[line - 1].line,
                 "a page must not import from snippets/ (the reader would not see that code, and the build cannot import it); "
                 'include the file with --8<-- "snippets/<name>.py" instead',
             )
-        end = _fence_close(lines, found_block.lineno)
         output_fence = None
         marker = _next_nonblank(lines, end)
         if found_block.expected_output is not None and marker and EXPECTED_OUTPUT.match(lines[marker - 1].strip()):
@@ -133,7 +137,7 @@ def parse(source: Source) -> list[Block]:
         blocks.append(
             Block(
                 line=found_block.lineno,
-                code=found_block.code,
+                code=code,
                 expected=found_block.expected_output,
                 ignore_whitespace=found_block.expected_output_ignore_whitespace,
                 raises=raises,
