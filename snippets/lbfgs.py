@@ -1,12 +1,14 @@
-"""A from-scratch L-BFGS: the same closure calls, iterates and losses as torch.optim.LBFGS.
+"""A from-scratch L-BFGS: the closure calls, iterates and losses of torch.optim.LBFGS.
 
-Symbols (as on the pages): x the flat parameter vector, g = ∇f(x), d the search direction, t the step
-length, s = t·d and y = g_new − g_old the curvature pairs, ρ = 1/(yᵀs), H₀ = yᵀs / yᵀy the initial
-inverse-Hessian scale. Hyperparameters keep torch's argument names.
+Symbols (as on the pages): x the flat parameter vector, g = ∇f(x), d the search
+direction, t the step length, s = t·d and y = g_new − g_old the curvature pairs,
+ρ = 1/(yᵀs), h₀ = yᵀs / yᵀy the scale of the initial inverse Hessian h₀·I (the
+variable H0, torch's H_diag). Hyperparameters keep torch's argument names.
 
-Where torch computes `a + c·b` with `Tensor.add(b, alpha=c)` (one fused multiply-add per element in
-ATen's AVX2, AVX-512 and ARM kernels, a multiply then an add in its generic ones), the twin makes the
-same call, so that float64 runs agree bit for bit on every CPU; that is the only folding.
+Where torch computes `a + c·b` with `Tensor.add(b, alpha=c)` (one fused multiply-add
+per element in ATen's AVX2, AVX-512 and ARM kernels, a multiply then an add in its
+generic ones), the twin makes the same call, so that float64 runs agree bit for bit
+on every CPU; that is the only folding.
 """
 
 import torch
@@ -14,13 +16,13 @@ import torch
 
 # --8<-- [start:two_loop]
 def two_loop(g, s, y, rho, H0):
-    """The L-BFGS direction d = −H·g, from the stored pairs (s[i], y[i]), oldest first."""
+    """The L-BFGS direction d = −H·g, from the pairs (s[i], y[i]), oldest first."""
     q = -g
     alpha = [None] * len(s)
     for i in reversed(range(len(s))):  # newest pair first
         alpha[i] = rho[i] * s[i].dot(q)  # α_i = ρ_i s_iᵀ q
         q = q.add(y[i], alpha=-alpha[i])  # q ← q − α_i y_i
-    r = H0 * q  # r ← H₀ q
+    r = H0 * q  # r ← h₀ q
     for i in range(len(s)):  # oldest pair first
         beta = rho[i] * y[i].dot(r)  # β = ρ_i y_iᵀ r
         r = r.add(s[i], alpha=alpha[i] - beta)  # r ← r + (α_i − β) s_i
@@ -28,15 +30,13 @@ def two_loop(g, s, y, rho, H0):
 
 
 # --8<-- [end:two_loop]
-
-
 # --8<-- [start:cubic]
 def cubic_interpolate(t1, f1, gtd1, t2, f2, gtd2, bounds=None):
-    """Minimiser of the cubic through (t1, f1) and (t2, f2) with slopes gtd1 and gtd2, clipped to bounds."""
+    """Minimiser of the cubic through (t1, f1), (t2, f2), slopes gtd1, gtd2, clipped."""
     lo, hi = bounds if bounds is not None else (min(t1, t2), max(t1, t2))
     d1 = gtd1 + gtd2 - 3 * (f1 - f2) / (t1 - t2)
     d2_square = d1**2 - gtd1 * gtd2
-    if not d2_square >= 0:  # no minimum (or NaN after an overflow, as torch treats it): bisect
+    if not d2_square >= 0:  # no minimum (or NaN after an overflow): bisect, like torch
         return (lo + hi) / 2.0
     d2 = torch.sqrt(d2_square)
     if t1 <= t2:
@@ -47,14 +47,13 @@ def cubic_interpolate(t1, f1, gtd1, t2, f2, gtd2, bounds=None):
 
 
 # --8<-- [end:cubic]
-
-
 # --8<-- [start:strong_wolfe]
 def strong_wolfe(phi, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
     """A step t along d with f(x+td) ≤ f + c1·t·gᵀd and |g(x+td)ᵀd| ≤ c2·|gᵀd|.
 
-    phi(t) is one closure call at x + t·d, returning (loss, gradient). A point is (t, f, g, gᵀd).
-    Returns the loss and gradient at the chosen t, t, and the number of phi calls.
+    phi(t) is one closure call at x + t·d, returning (loss, gradient).
+    A point is (t, f, g, gᵀd). Returns the loss and gradient at the chosen t, t,
+    and the number of phi calls.
     """
     f_new, g_new = phi(t)
     evals = 1
@@ -74,7 +73,7 @@ def strong_wolfe(phi, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, m
         if new[3] >= 0:
             bracket = [prev, new]  # the slope turned positive: a minimum lies between
             break
-        # extrapolate: the cubic's minimiser, kept within [t + 0.01 (t − t_prev), 10 t]
+        # extrapolate: the cubic's minimiser, within [t + 0.01 (t − t_prev), 10 t]
         t_prev, f_prev, _, gtd_prev = prev
         t, f_t, _, gtd_t = new
         bounds = (t + 0.01 * (t - t_prev), 10 * t)
@@ -123,11 +122,9 @@ def strong_wolfe(phi, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, m
 
 
 # --8<-- [end:strong_wolfe]
-
-
 # --8<-- [start:lbfgs]
 class LBFGS:
-    """torch.optim.LBFGS, written out: one parameter group, state kept between step() calls."""
+    """torch.optim.LBFGS, written out: one parameter group, state kept between steps."""
 
     def __init__(
         self,
@@ -152,7 +149,14 @@ class LBFGS:
             p.grad = None
 
     def flat_grad(self):
-        return torch.cat([torch.zeros(p.numel(), dtype=p.dtype) if p.grad is None else p.grad.reshape(-1) for p in self.params])
+        """g, all parameters' gradients in one vector (zeros where .grad is None)."""
+        flat = []
+        for p in self.params:
+            if p.grad is None:
+                flat.append(torch.zeros(p.numel(), dtype=p.dtype))
+            else:
+                flat.append(p.grad.reshape(-1))
+        return torch.cat(flat)
 
     def move(self, t, d):
         """x ← x + t·d, parameter by parameter."""
@@ -162,7 +166,7 @@ class LBFGS:
             offset += p.numel()
 
     def evaluate(self, closure):
-        """One closure call: the loss (the closure's return value) and g, the flat gradient."""
+        """One closure call: the loss (the closure's return value) and the flat g."""
         with torch.enable_grad():
             loss = closure()
         return loss, self.flat_grad()
@@ -177,7 +181,7 @@ class LBFGS:
         if g.abs().max() <= self.tolerance_grad:  # already at a stationary point
             return loss
         d, t = state.get("d"), state.get("t")
-        s, y, rho, H0 = state.get("s"), state.get("y"), state.get("rho"), state.get("H0")
+        s, y, rho, H0 = (state.get(key) for key in ("s", "y", "rho", "H0"))
         g_prev = state.get("g_prev")
         for n_iter in range(1, self.max_iter + 1):
             state["n_iter"] += 1
@@ -192,25 +196,29 @@ class LBFGS:
                     if len(s) == self.history_size:  # forget the oldest pair
                         s.pop(0), y.pop(0), rho.pop(0)
                     s.append(s_new), y.append(y_new), rho.append(1.0 / ys)
-                    H0 = ys / y_new.dot(y_new)  # H₀ = yᵀs / yᵀy
+                    H0 = ys / y_new.dot(y_new)  # h₀ = yᵀs / yᵀy
                 d = two_loop(g, s, y, rho, H0)
             g_prev, f_prev = g, f
-            t = min(1.0, 1.0 / g.abs().sum()) * self.lr if state["n_iter"] == 1 else self.lr
+            if state["n_iter"] == 1:  # d = −g is not scaled yet: t ≤ lr / ‖g‖₁
+                t = min(1.0, 1.0 / g.abs().sum()) * self.lr
+            else:
+                t = self.lr
             gtd = g.dot(d)  # directional derivative gᵀd
             if gtd > -self.tolerance_change:  # d is not a descent direction (any more)
                 break
             if self.line_search_fn == "strong_wolfe":
                 x0 = [p.clone() for p in self.params]
 
-                def phi(t_try, d=d, x0=x0):  # bound now: called only within this iteration
-                    """One closure call at x0 + t_try·d; the parameters are put back afterwards."""
+                def phi(t_try, d=d, x0=x0):  # d, x0 bound now: used in this iteration
+                    """One closure call at x0 + t_try·d; then the parameters go back."""
                     self.move(t_try, d)
                     f_try, g_try = self.evaluate(closure)
                     for p, p0 in zip(self.params, x0, strict=True):
                         p.copy_(p0)
                     return float(f_try), g_try
 
-                f, g, t, ls_evals = strong_wolfe(phi, t, d, f, g, gtd, max_ls=self.max_eval - evals)
+                max_ls = self.max_eval - evals  # the calls left in this step's budget
+                f, g, t, ls_evals = strong_wolfe(phi, t, d, f, g, gtd, max_ls=max_ls)
                 self.move(t, d)
             elif self.line_search_fn is None:
                 self.move(t, d)  # fixed step: x ← x + t·d
