@@ -255,10 +255,12 @@ def expected_formulas(path: Path, proj: project.Project) -> int:
 
 
 def expected_first_code(path: Path, proj: project.Project) -> str | None:
-    """The first Python code of the page as the reader should copy it, or None if the page has none."""
+    """The first Python code the reader sees on the page (not one folded in a note), as the reader should copy it, or
+    None if the page has none."""
     if path.suffix == ".md":
-        found = blocks.parse(source.read(path, proj))
-        return found[0].code.rstrip() if found else None
+        src = source.read(path, proj)
+        shown = [block for block in blocks.parse(src) if not src.lines[block.line - 1].startswith((" ", "\t"))]
+        return shown[0].code.rstrip() if shown else None
     code = [cell.source for cell in notebook_cells(path) if cell.cell_type == "code"]
     return code[0].rstrip() if code else None
 

@@ -221,7 +221,9 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if page.file.src_uri.endswith(".py"):
         _counts["notebooks"] += 1
-        html = notebook_page.stable_cell_ids(notebook_page.render(html, _katex_options, page.file.src_uri, log))
+        formulas: dict[str, str] = {}
+        html = notebook_page.stable_cell_ids(notebook_page.render(html, _katex_options, page.file.src_uri, log, formulas))
+        page.verified_search_formulas = formulas  # type: ignore[attr-defined]  # see _index_without_katex
         html = notebook_page.rewrite_links(html, page, files, log)
         html = notebook_page.share_styles(html, page, _stylesheets)
         notebook = Path(page.file.abs_dest_path).parent / (Path(page.file.src_uri).stem + ".ipynb")

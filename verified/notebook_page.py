@@ -90,8 +90,9 @@ DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$")
 
 
-def render(html: str, options: dict, where: str, log: logging.Logger) -> str:
-    """Math in Markdown cells, rendered at build by markdown-katex's own renderer; MathJax (with its empty URL) removed."""
+def render(html: str, options: dict, where: str, log: logging.Logger, rendered: dict[str, str]) -> str:
+    """Math in Markdown cells, rendered at build by markdown-katex's own renderer; MathJax (with its empty URL) removed.
+    `rendered` collects each formula's HTML (and its TeX), for the search index as a Markdown page's."""
     html, removed = MATHJAX.subn("", html)
     if not removed and "MathJax" in html:
         log.warning("%s: mkdocs-jupyter's MathJax block changed shape; math would be left to a script", where)
@@ -100,7 +101,8 @@ def render(html: str, options: dict, where: str, log: logging.Logger) -> str:
         source = html_lib.unescape(match.group(1)).strip()
         formula = katex.Formula(0, f"```math\n{source}\n```" if display else f"$`{source}`$", display)
         try:
-            return katex.render(formula, options)
+            rendered[result := katex.render(formula, options)] = source
+            return result
         except katex.wrapper.KatexError as error:
             log.warning("%s: bad LaTeX in a Markdown cell: %s", where, " ".join(str(error).split()[-12:]))
             return match.group(0)

@@ -23,8 +23,9 @@
 #
 # corrects their bias towards the zero start, and steps by their ratio:
 #
-# $$\hat m_t = \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}, \qquad
-# \theta_t = \theta_{t-1} - \gamma\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}.$$
+# $$\hat m_t = \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t},$$
+#
+# $$\theta_t = \theta_{t-1} - \gamma\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}.$$
 #
 # Symbols and torch's names: $\gamma$ is `lr`, $(\beta_1, \beta_2)$ are `betas`, $\epsilon$ is `eps`.
 
