@@ -47,7 +47,15 @@ FLAGS = [
 DESKTOP = {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False}
 PHONE = {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True}
 SCREENSHOTS = ROOT / ".cache" / "screenshots"
-SCREENSHOT_PAGES = ["", "sgd/momentum/", "adam/step-by-step/", "walkthroughs/adam-two-steps/"]
+SCREENSHOT_PAGES = [
+    "",
+    "autograd/gradients-by-hand/",
+    "sgd/momentum/",
+    "adam/step-by-step/",
+    "lbfgs/closure/",
+    "schedulers/cosine/",
+    "walkthroughs/adam-two-steps/",
+]
 SEARCHES = ["nesterov", "bias correction", "closure"]
 
 
