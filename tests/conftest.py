@@ -2,7 +2,9 @@
 tests marked `reuse_passing_verdict` pass without running while nothing they read has changed since they passed."""
 
 import fcntl
+import functools
 import gc
+import hashlib
 import json
 import os
 import sys
@@ -24,8 +26,9 @@ VERDICT_KEY = pytest.StashKey[str]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "reuse_passing_verdict: a slow test that starts fresh processes (a throwaway project's build, a kernel); its "
-        "pass is kept under .cache/verdicts and reused while nothing it reads has changed (tests/verdicts.py)",
+        "reuse_passing_verdict: a slow test whose verdict depends only on files and packages (one that starts fresh "
+        "processes, or a twin's comparison with torch); its pass is kept under .cache/verdicts and reused while "
+        "nothing it reads has changed (tests/verdicts.py)",
     )
 
 
@@ -36,11 +39,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         gc.freeze()
 
 
+@functools.cache
+def _module_key(path: Path) -> str:
+    """What every test of a module reads, digested once per process (~0.1 s: it lists every installed package)."""
+    return verdicts.project_build_key(path, "")
+
+
+def _verdict_key(path: Path, name: str) -> str:
+    return hashlib.sha256(f"{_module_key(path)}\0{name}".encode()).hexdigest()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if pyfuncitem.get_closest_marker("reuse_passing_verdict") is None:
         return None
-    check = verdicts.project_build_key(pyfuncitem.path, pyfuncitem.name)
+    check = _verdict_key(pyfuncitem.path, pyfuncitem.name)
     pyfuncitem.stash[VERDICT_KEY] = check
     pyfuncitem.stash[REUSED] = verdicts.passed_before(pyfuncitem.name, check, pyfuncitem)
     return True if pyfuncitem.stash[REUSED] else None  # True: the call is done (it passed with these very inputs)

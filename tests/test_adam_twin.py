@@ -15,6 +15,9 @@ from torch.testing._internal.common_optimizers import optim_db
 
 from snippets.adam import Adam, AdamW
 
+# A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
+pytestmark = pytest.mark.reuse_passing_verdict
+
 TOL = {"rtol": 1e-12, "atol": 1e-12}
 STEPS = 60
 SHAPES = [(3,), (2, 4), ()]

@@ -8,6 +8,9 @@ from hypothesis import strategies as st
 
 from snippets.logging_sgd import LoggingSGD
 
+# A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
+pytestmark = pytest.mark.reuse_passing_verdict
+
 SHAPES = st.lists(st.sampled_from([(), (1,), (3,), (2, 4)]), min_size=1, max_size=4)
 
 

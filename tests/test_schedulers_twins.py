@@ -17,6 +17,9 @@ from hypothesis import strategies as st
 
 from snippets import schedulers as S
 
+# A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
+pytestmark = pytest.mark.reuse_passing_verdict
+
 LR = torch.optim.lr_scheduler
 BASE_LRS = (0.1, 0.037, 1.3)
 N = 240

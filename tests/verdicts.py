@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from importlib.metadata import distributions, version
@@ -24,6 +25,7 @@ FOLDER = ROOT / ".cache" / "verdicts"
 # engine package (its Python, and the KaTeX renderer and stylesheet it ships), the test helpers.
 PROJECT_INPUTS = [
     "verified",
+    "snippets",  # the formula twins, which the twin tests compare with torch
     "mkdocs.yml",
     "requirements.txt",
     "pyproject.toml",
@@ -75,11 +77,18 @@ def tool(name: str, path: str | None = None) -> str:
 
 def passed_before(name: str, check_key: str, node: pytest.Item, rerun: bool = False) -> bool:
     """Whether this very check passed before (and may be skipped now); `rerun` asks for a run all the same."""
-    reused = not (rerun or cache.fresh()) and (FOLDER / f"{name}-{check_key}").is_file()
+    reused = not (rerun or cache.fresh()) and _record(name, check_key).is_file()
     node.user_properties.append(("verdict", "from cache" if reused else "run"))
     return reused
 
 
 def record_pass(name: str, check_key: str) -> None:
     FOLDER.mkdir(parents=True, exist_ok=True)
-    (FOLDER / f"{name}-{check_key}").write_text("passed\n", encoding="utf-8")
+    _record(name, check_key).write_text("passed\n", encoding="utf-8")
+
+
+def _record(name: str, check_key: str) -> Path:
+    """The file that says the check passed: named by the check (made safe for a file name: parametrised test ids can
+    hold any character) and its key."""
+    safe = re.sub(r"[^\w.=,-]", "_", name)[:80]
+    return FOLDER / f"{safe}-{check_key}"
