@@ -9,7 +9,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from verified import arithmetic, cache, compare, engine, project, versions
+from verified import arithmetic, cache, engine, project, versions
 
 
 def _pages(paths: list[str]) -> list[Path]:
@@ -23,16 +23,6 @@ def _pages(paths: list[str]) -> list[Path]:
         else:
             raise SystemExit(f"no such page or folder: {name}")
     return pages
-
-
-def _say_arithmetic() -> None:
-    """Once, at the top of the run: which arithmetic this is, and how outputs are compared on it."""
-    print(f"arithmetic: {arithmetic.fingerprint()}", file=sys.stderr)
-    if not arithmetic.is_reference():
-        print(
-            "  outputs are compared exactly, except blocks declared platform-dependent, compared as " + compare.OFF_REFERENCE_RULE,
-            file=sys.stderr,
-        )
 
 
 def portability(paths: list[str], variations: list[str], jobs: int) -> int:
@@ -75,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     if args.mode == "portability":
         return portability(args.paths, args.variation or arithmetic.VARIATIONS, args.jobs)
-    _say_arithmetic()
+    print("\n".join(arithmetic.announcement()), file=sys.stderr)
     failed = 0
     for page in _pages(args.paths):
         if args.mode == "update":

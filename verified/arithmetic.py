@@ -15,7 +15,10 @@ import os
 import platform
 import sys
 
+from verified.compare import OFF_REFERENCE_RULE
+
 VARIABLE = "VERIFIED_ARITHMETIC"
+REFERENCE_MACHINE = "x86-64 with AVX2"
 # The pins, by the name a variation uses. `aten`: ATen's own vector kernels (AVX2 is the widest every x86-64 CPU of
 # the last ten years has). `mkl`: MKL's conditional numerical reproducibility branch; COMPATIBLE is the one documented
 # to give the same results on Intel and non-Intel CPUs (its AVX2/AVX512 branches are honoured on Intel only).
@@ -107,12 +110,22 @@ def describe(settings: dict[str, str]) -> str:
     return f"{kernels}, MKL_CBWR={settings['mkl']}, {threads} thread{'s' if threads != '1' else ''}, oneDNN off"
 
 
+def machine() -> str:
+    """This machine as the fingerprint names it: by the reference's name only while it computes the reference."""
+    if is_reference():
+        return REFERENCE_MACHINE
+    avx2 = f" ({'with' if 'avx2' in _cpu_flags() else 'without'} AVX2)" if _x86_64() else ""
+    return f"{platform.system()} {platform.machine()}{avx2}"
+
+
 def fingerprint() -> str:
     """One line naming the arithmetic this process computes with: in every cache and verdict key, on every page."""
-    settings = requested()
-    if is_reference():
-        return f"reference: x86-64 with AVX2, {describe(settings)}"
-    where = f"{platform.system()} {platform.machine()}" + (
-        "" if not _x86_64() else f" ({'with' if 'avx2' in _cpu_flags() else 'without'} AVX2)"
-    )
-    return f"not the reference: {where}, {describe(settings)}"
+    return f"{'reference' if is_reference() else 'not the reference'}: {machine()}, {describe(requested())}"
+
+
+def announcement() -> list[str]:
+    """What every front end says once, at the top of a run: this arithmetic, and how outputs are compared on it."""
+    lines = [f"arithmetic: {fingerprint()}"]
+    if not is_reference():
+        lines.append(f"  outputs are compared exactly, except blocks declared platform-dependent, compared as {OFF_REFERENCE_RULE}")
+    return lines

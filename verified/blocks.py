@@ -133,7 +133,8 @@ def parse(source: Source) -> list[Block]:
             opening = _next_nonblank(lines, marker)
             assert opening is not None
             output_fence = (opening, _fence_close(lines, opening))
-        raises, twin, platform_dependent, figure = (_directives_above(source, found_block.lineno).get(name) for name in BLOCK_DIRECTIVES)
+        directives = _directives_above(source, found_block.lineno)
+        raises, twin, platform_dependent, figure = (directives.get(name) for name in BLOCK_DIRECTIVES)
         blocks.append(
             Block(
                 line=found_block.lineno,

@@ -21,7 +21,6 @@ from mkdocs.utils import get_relative_url
 
 from verified import (
     arithmetic,
-    compare,
     engine,
     katex,
     kernel,
@@ -80,7 +79,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     if mismatch:
         raise PluginError(mismatch)
     if not arithmetic.is_reference():  # said once, at the top of the build
-        log.info("verified: %s; %s", arithmetic.fingerprint(), OFF_REFERENCE)
+        for line in arithmetic.announcement():
+            log.info("verified: %s", line.strip())
     cache_dir = project.load(root).cache_dir
     katex.configure(cache_dir)
     memo.highlighted_code(cache_dir)
@@ -96,9 +96,6 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         notebook_page.record_executions(_executed_notebooks)
         kernel.use_for_this_process()  # the notebook's kernel is forked from the server that imported torch
     return config
-
-
-OFF_REFERENCE = "outputs are compared exactly, except blocks declared platform-dependent, compared as " + compare.OFF_REFERENCE_RULE
 
 
 def _index_without_katex(entries: memo.Memo) -> None:
@@ -241,8 +238,8 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
 
 def _arithmetic_stamp() -> str:
     if arithmetic.is_reference():
-        return f"the reference arithmetic (x86-64 with AVX2; {arithmetic.describe(arithmetic.REFERENCE)})"
-    return f"an arithmetic that is not the site's reference ({arithmetic.fingerprint().split(': ', 1)[1]})"
+        return f"the reference arithmetic ({arithmetic.REFERENCE_MACHINE}; {arithmetic.describe(arithmetic.REFERENCE)})"
+    return f"an arithmetic that is not the site's reference ({arithmetic.machine()}, {arithmetic.describe(arithmetic.requested())})"
 
 
 def _page_row(page: Page, html: str) -> report.PageRow:

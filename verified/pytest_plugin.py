@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from verified import arithmetic, cache, compare, engine, project, versions
+from verified import arithmetic, cache, engine, project, versions
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -20,11 +20,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_report_header() -> list[str]:
-    """Once, at the top of the run: the arithmetic the pages run on, and how outputs are compared on it."""
-    lines = [f"arithmetic: {arithmetic.fingerprint()}"]
-    if not arithmetic.is_reference():
-        lines.append("  outputs are compared exactly, except blocks declared platform-dependent, compared as " + compare.OFF_REFERENCE_RULE)
-    return lines
+    return arithmetic.announcement()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
