@@ -11,74 +11,29 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.testing._internal.common_optimizers import optim_db
 
 from snippets.adam import Adam, AdamW
+from tests.optim_twins import assert_close_run, db_configs, run_pair
 
 # A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
 pytestmark = pytest.mark.reuse_passing_verdict
 
 TOL = {"rtol": 1e-12, "atol": 1e-12}
-STEPS = 60
-SHAPES = [(3,), (2, 4), ()]
 TWINS = {"Adam": Adam, "AdamW": AdamW}
-IMPL_KWARGS = ("foreach", "fused", "differentiable", "capturable")
 
 
-def _db_configs():
-    for info in optim_db:
-        name = info.optim_cls.__name__
-        if name in TWINS:
-            for optim_input in info.optim_inputs_func(device="cpu"):
-                yield pytest.param(info.optim_cls, optim_input.kwargs, id=f"{name}-{optim_input.desc}")
-
-
-def _gradient(theta, noise, k):
-    """A gradient that depends on θ (so errors feed back), with exact zeros on some steps."""
-    scale = 0.0 if k % 7 == 3 else 1.0
-    return (noise + 0.5 * theta.detach()) * scale
-
-
-def _run_pair(torch_cls, twin_cls, kwargs, shapes=SHAPES, steps=STEPS, grad_scale=10.0, none_every=0, lr_schedule=None, seed=0):
-    """Run torch and the twin side by side on the same gradients; yield (torch params, twin params) after each step."""
-    gen = torch.Generator().manual_seed(seed)
-    start = [torch.randn(s, generator=gen, dtype=torch.float64) for s in shapes]
-    p_torch = [p.clone().requires_grad_() for p in start]
-    p_twin = [p.clone().requires_grad_() for p in start]
-    opt_torch = torch_cls(p_torch, **kwargs)
-    opt_twin = twin_cls(p_twin, **{k: v for k, v in kwargs.items() if k not in IMPL_KWARGS})
-    for k in range(steps):
-        if lr_schedule is not None and k in lr_schedule:
-            opt_torch.param_groups[0]["lr"] = lr_schedule[k]
-            opt_twin.lr = lr_schedule[k]
-        noise = [grad_scale * torch.randn(s, generator=gen, dtype=torch.float64) for s in shapes]
-        for j, (a, b, n) in enumerate(zip(p_torch, p_twin, noise, strict=True)):
-            skip = none_every and j == 0 and k % none_every == 1
-            a.grad = None if skip else _gradient(a, n, k)
-            b.grad = None if skip else _gradient(b, n, k)
-        opt_torch.step()
-        opt_twin.step()
-        yield p_torch, p_twin
-
-
-def _assert_close_run(*args, **kwargs):
-    for p_torch, p_twin in _run_pair(*args, **kwargs):
-        for a, b in zip(p_torch, p_twin, strict=True):
-            torch.testing.assert_close(b.detach(), a.detach(), **TOL)
-
-
-@pytest.mark.parametrize(("torch_cls", "kwargs"), list(_db_configs()))
+@pytest.mark.parametrize(("torch_cls", "kwargs"), list(db_configs(set(TWINS))))
 def test_twin_matches_torch_on_optim_db(torch_cls, kwargs):
-    _assert_close_run(torch_cls, TWINS[torch_cls.__name__], kwargs)
+    assert_close_run(torch_cls, TWINS[torch_cls.__name__], kwargs)
 
 
-@pytest.mark.parametrize(("torch_cls", "kwargs"), list(_db_configs()))
+@pytest.mark.parametrize(("torch_cls", "kwargs"), list(db_configs(set(TWINS))))
 @pytest.mark.parametrize("impl", [{"foreach": True}, {"fused": True}])
 def test_foreach_and_fused_agree_with_the_for_loop(torch_cls, kwargs, impl):
     """CPU, float64, 60 steps: foreach is bit-identical to the for-loop; fused is too, except in one
     configuration (AdamW, lr=0.01, default λ=0.01) where it ends 1 ulp away, so fused is held to 4 ulp."""
-    loop = list(_run_pair(torch_cls, torch_cls, {**kwargs, "foreach": False}))[-1][0]
-    other = list(_run_pair(torch_cls, torch_cls, {**kwargs, **impl}))[-1][0]
+    loop = list(run_pair(torch_cls, torch_cls, {**kwargs, "foreach": False}))[-1][0]
+    other = list(run_pair(torch_cls, torch_cls, {**kwargs, **impl}))[-1][0]
     for a, b in zip(loop, other, strict=True):
         if "foreach" in impl:
             assert torch.equal(a, b)
@@ -117,21 +72,19 @@ def test_twin_matches_torch_on_random_hyperparameters(
     if twin == "Adam":
         kwargs["decoupled_weight_decay"] = decoupled
     torch_cls = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW}[twin]
-    _assert_close_run(
-        torch_cls, TWINS[twin], kwargs, shapes=shapes, steps=50, grad_scale=grad_scale, none_every=5, lr_schedule={25: new_lr}
-    )
+    assert_close_run(torch_cls, TWINS[twin], kwargs, shapes=shapes, steps=50, grad_scale=grad_scale, none_every=5, lr_schedule={25: new_lr})
 
 
 def test_adamw_default_weight_decay_is_decoupled_001():
     """AdamW with no arguments: λ = 0.01, decoupled; the twin's default must agree."""
-    _assert_close_run(torch.optim.AdamW, AdamW, {})
+    assert_close_run(torch.optim.AdamW, AdamW, {})
     assert torch.optim.AdamW([torch.zeros(1)]).defaults["weight_decay"] == AdamW([torch.zeros(1)]).weight_decay == 1e-2
 
 
 def test_adam_decoupled_is_adamw_bit_for_bit():
     kwargs = {"lr": 0.05, "weight_decay": 0.3, "amsgrad": True}
-    adam_run = _run_pair(torch.optim.Adam, torch.optim.Adam, {**kwargs, "decoupled_weight_decay": True})
-    adamw_run = _run_pair(torch.optim.AdamW, torch.optim.AdamW, kwargs)
+    adam_run = run_pair(torch.optim.Adam, torch.optim.Adam, {**kwargs, "decoupled_weight_decay": True})
+    adamw_run = run_pair(torch.optim.AdamW, torch.optim.AdamW, kwargs)
     for (p_adam, _), (p_adamw, _) in zip(adam_run, adamw_run, strict=True):
         for x, y in zip(p_adam, p_adamw, strict=True):
             assert torch.equal(x, y)

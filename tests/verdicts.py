@@ -32,6 +32,7 @@ PROJECT_INPUTS = [
     "overrides",
     "docs/assets",
     "tests/helpers.py",
+    "tests/optim_twins.py",  # the harness the twin tests run torch and a twin in
     "tests/conftest.py",
 ]
 TOOLS = ["node", "chromium"]  # programs the builds and checks run: KaTeX's renderer, the browser
