@@ -61,6 +61,7 @@ def draw_graph(output, names, figsize=(6, 3.5)):
     ax.set_xlim(0, 1)
     ax.set_ylim(-max(rows) - 0.5, 0.5)
     ax.axis("off")
+    fig.tight_layout()
     return fig
 
 

@@ -381,6 +381,7 @@ FIGURE = page(
     ~~~python
     import matplotlib.pyplot as plt
     plt.plot([0, 1], [0, 1])
+    plt.tight_layout()
     ~~~
     """
 )
@@ -394,9 +395,18 @@ def test_a_figure_carries_its_description_as_alt_text_and_cannot_go_without_one(
     bare = FIGURE.replace("<!--verified:figure A straight line rising from (0, 0) to (1, 1)-->\n", "")
     message = engine.check_page(write(tmp_path, "figure.md", bare), use_cache=False).text()
     assert message.startswith("docs/figure.md:3: the block draws a figure: say what it shows in <!--verified:figure DESCRIPTION-->")
-    none_drawn = FIGURE.replace("plt.plot([0, 1], [0, 1])", "x = 1")
+    none_drawn = FIGURE.replace("plt.plot([0, 1], [0, 1])\nplt.tight_layout()", "x = 1")
     message = engine.check_page(write(tmp_path, "figure.md", none_drawn), use_cache=False).text()
     assert "<!--verified:figure ...--> describes one figure, but the block drew 0" in message
+
+
+def test_a_figure_must_be_laid_out_since_figures_are_saved_uncropped(tmp_path):
+    for layout in ("plt.subplots(layout='constrained')", "plt.subplots(layout='tight')"):
+        laid_out = FIGURE.replace("plt.plot([0, 1], [0, 1])\nplt.tight_layout()", f"fig, ax = {layout}\nax.plot([0, 1])")
+        assert engine.check_page(write(tmp_path, "figure.md", laid_out), use_cache=False).ok
+    unlaid = FIGURE.replace("plt.tight_layout()\n", "")
+    message = engine.check_page(write(tmp_path, "figure.md", unlaid), use_cache=False).text()
+    assert message.startswith("docs/figure.md:4: the block draws a figure that is not laid out: call fig.tight_layout()")
 
 
 def test_a_block_inside_a_note_keeps_its_blank_lines_so_tracebacks_name_the_right_line(tmp_path):

@@ -98,6 +98,15 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
                     "the block draws a figure: say what it shows in <!--verified:figure DESCRIPTION--> above the block (its alt text)",
                 )
             )
+        if not run.laid_out:
+            problems.append(
+                Problem(
+                    origin.path,
+                    origin.line,
+                    'the block draws a figure that is not laid out: call fig.tight_layout() or plt.subplots(layout="constrained") '
+                    "(figures are saved uncropped: without a layout, labels outside the default margins are cut off)",
+                )
+            )
         if block.figure and len(run.figures) != 1:
             problems.append(
                 Problem(origin.path, origin.line, f"<!--verified:figure ...--> describes one figure, but the block drew {len(run.figures)}")

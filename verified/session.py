@@ -25,6 +25,7 @@ class BlockRun:
     output: str
     error: str | None = None  # formatted traceback at Markdown lines, for an unexpected exception
     figures: list[str] = field(default_factory=list)  # SVG text of each figure the block drew
+    laid_out: bool = True  # every figure had a layout (saved uncropped, an unlaid one may cut off its labels)
 
 
 def reset_global_state() -> None:
@@ -69,22 +70,35 @@ def _numpy_print_defaults() -> dict:
 _NUMPY_PRINT_DEFAULTS = _numpy_print_defaults()
 
 
-def _take_figures() -> list[str]:
+def _laid_out(figure) -> bool:  # type: ignore[no-untyped-def]
+    """A layout engine, or margins that tight_layout (or the page) moved from matplotlib's defaults."""
+    from matplotlib.figure import SubplotParams
+
+    if figure.get_layout_engine() is not None:
+        return True
+    defaults, params = SubplotParams(), figure.subplotpars
+    return any(getattr(params, side) != getattr(defaults, side) for side in ("left", "right", "bottom", "top"))
+
+
+def _take_figures() -> tuple[list[str], bool]:
+    """Every open figure as SVG, closed; and whether each was laid out."""
     if "matplotlib.pyplot" not in sys.modules:
-        return []
+        return [], True
     import matplotlib
     import matplotlib.pyplot as plt
 
-    svgs = []
+    svgs, laid_out = [], True
     for number in plt.get_fignums():
         figure = plt.figure(number)
+        laid_out = laid_out and _laid_out(figure)
         buffer = io.StringIO()
-        # Same figure, same bytes: fixed SVG ids and no timestamp.
+        # Same figure, same bytes: fixed SVG ids and no timestamp. Saved as the page laid it out, uncropped:
+        # bbox_inches="tight" would draw every figure twice (a third of the site's figure time, measured).
         with matplotlib.rc_context({"svg.hashsalt": "verified"}):
-            figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+            figure.savefig(buffer, format="svg", metadata={"Date": None})
         svgs.append(buffer.getvalue())
         plt.close(figure)
-    return svgs
+    return svgs, laid_out
 
 
 class PageSession:
@@ -99,19 +113,21 @@ class PageSession:
     def run(self, block: Block) -> BlockRun:
         padded = "\n" * block.line + block.code  # line numbers of the code object = expanded page lines
         stdout = io.StringIO()
+        error: str | None = None
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
             try:
                 exec(compile(padded, self.filename, "exec"), self.namespace)
-            except BaseException as error:  # a page's exception is a result, reported with its lines
-                if isinstance(error, KeyboardInterrupt):
+                if block.raises:
+                    error = f"expected the block to raise {block.raises}, but it raised nothing"
+            except BaseException as exception:  # a page's exception is a result, reported with its lines
+                if isinstance(exception, KeyboardInterrupt):
                     raise
-                if block.raises and type(error).__name__ == block.raises:
-                    return BlockRun(stdout.getvalue() + "".join(traceback.format_exception_only(error)), figures=_take_figures())
-                return BlockRun(stdout.getvalue(), error=self.format_traceback(error), figures=_take_figures())
-        run = BlockRun(stdout.getvalue(), figures=_take_figures())
-        if block.raises:
-            run.error = f"expected the block to raise {block.raises}, but it raised nothing"
-        return run
+                if block.raises and type(exception).__name__ == block.raises:
+                    stdout.write("".join(traceback.format_exception_only(exception)))
+                else:
+                    error = self.format_traceback(exception)
+        figures, laid_out = _take_figures()
+        return BlockRun(stdout.getvalue(), error=error, figures=figures, laid_out=laid_out)
 
     def format_traceback(self, error: BaseException) -> str:
         """The traceback from the first page frame on, each page frame named by its Markdown (or snippet) line."""
