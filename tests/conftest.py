@@ -28,7 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "reuse_passing_verdict: a slow test whose verdict depends only on files and packages (one that starts fresh "
         "processes, or a twin's comparison with torch); its pass is kept under .cache/verdicts and reused while "
-        "nothing it reads has changed (tests/verdicts.py)",
+        "nothing it reads has changed (tests/verdicts.py); inputs=[paths] names what it reads of the real project beyond "
+        "the engine and configuration (e.g. docs)",
     )
 
 
@@ -45,15 +46,22 @@ def _module_key(path: Path) -> str:
     return verdicts.project_build_key(path, "")
 
 
-def _verdict_key(path: Path, name: str) -> str:
-    return hashlib.sha256(f"{_module_key(path)}\0{name}".encode()).hexdigest()
+@functools.cache
+def _inputs_key(inputs: tuple[str, ...]) -> bytes:
+    """Further files or folders of the real project a test reads (say, every page under docs/), digested once."""
+    return b"".join(verdicts.tree(ROOT / name) if (ROOT / name).is_dir() else (ROOT / name).read_bytes() for name in inputs)
+
+
+def _verdict_key(path: Path, name: str, inputs: tuple[str, ...] = ()) -> str:
+    return hashlib.sha256(f"{_module_key(path)}\0{name}\0".encode() + _inputs_key(inputs)).hexdigest()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    if pyfuncitem.get_closest_marker("reuse_passing_verdict") is None:
+    marker = pyfuncitem.get_closest_marker("reuse_passing_verdict")
+    if marker is None:
         return None
-    check = _verdict_key(pyfuncitem.path, pyfuncitem.name)
+    check = _verdict_key(pyfuncitem.path, pyfuncitem.name, tuple(marker.kwargs.get("inputs", ())))
     pyfuncitem.stash[VERDICT_KEY] = check
     pyfuncitem.stash[REUSED] = verdicts.passed_before(pyfuncitem.name, check, pyfuncitem)
     return True if pyfuncitem.stash[REUSED] else None  # True: the call is done (it passed with these very inputs)
@@ -95,5 +103,7 @@ def strict_site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def second_build(strict_site, tmp_path_factory) -> tuple[Path, str]:
-    """A second strict build after the first: everything must come from the cache; returns the site and its log."""
+    """A second strict build after the first: everything must come from the cache; returns the site and its log.
+    Ask for it with request.getfixturevalue inside a test marked reuse_passing_verdict, so it is built only when
+    the test runs."""
     return _built_once("second-build", tmp_path_factory)

@@ -19,6 +19,7 @@ def _check(folder, variation: str, *args: str) -> subprocess.CompletedProcess[st
     return subprocess.run([sys.executable, "-m", "verified", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=1200)
 
 
+@pytest.mark.reuse_passing_verdict(inputs=["docs"])
 @pytest.mark.parametrize("variation", arithmetic.VARIATIONS)
 def test_every_page_prints_the_same_under(variation):
     """Runs of unchanged pages come from .cache/ (keyed on the arithmetic): cheap to repeat, as the other slow checks."""

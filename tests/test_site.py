@@ -21,9 +21,9 @@ CSS_EXTERNAL = re.compile(r"""url\(\s*["']?(?:https?:)?//|@import\s+["']?(?:http
 
 
 @pytest.fixture(scope="module")
-def site(strict_site, second_build) -> tuple[Path, Path, str]:
-    """The strict build, and a second build that must be served from the cache (with its log)."""
-    return strict_site, *second_build
+def site(strict_site) -> Path:
+    """The strict build of the real site."""
+    return strict_site
 
 
 def html_pages(site_dir: Path) -> list[Path]:
@@ -31,7 +31,7 @@ def html_pages(site_dir: Path) -> list[Path]:
 
 
 def test_no_asset_or_link_from_another_host(site):
-    site_dir = site[0]
+    site_dir = site
     for path in [*html_pages(site_dir), site_dir / "404.html"]:
         text = path.read_text(encoding="utf-8")
         assert not EXTERNAL.search(text) and not SCRIPT_EXTERNAL.search(text), path
@@ -46,7 +46,7 @@ def test_every_page_states_its_versions_and_has_rendered_math_only(site):
     stamp = (
         f"produced and checked with torch {versions.running_torch()} and Python {versions.running_python()}, on the reference arithmetic"
     )
-    for path in html_pages(site[0]):
+    for path in html_pages(site):
         text = path.read_text(encoding="utf-8")
         assert stamp in text, path
         visible = re.sub(r"<(script|style|code|pre)\b.*?</\1>", "", text, flags=re.DOTALL)
@@ -55,16 +55,16 @@ def test_every_page_states_its_versions_and_has_rendered_math_only(site):
 
 
 def test_pages_show_outputs_figures_and_math(site):
-    text = (site[0] / "autograd" / "gradients-by-hand" / "index.html").read_text(encoding="utf-8")
+    text = (site / "autograd" / "gradients-by-hand" / "index.html").read_text(encoding="utf-8")
     assert text.count('class="katex"') >= 10
     assert "tensor([36., 81.])" in text and 'class="filename">Output' in text
-    for path in html_pages(site[0]):
+    for path in html_pages(site):
         for image in re.findall(r'<img src="([^"]+\.svg)"', path.read_text(encoding="utf-8")):
             assert (path.parent / image).is_file(), (path, image)
 
 
 def test_notebook_page_is_executed_rendered_and_downloadable(site):
-    folder = site[0] / "walkthroughs" / "adam-two-steps"
+    folder = site / "walkthroughs" / "adam-two-steps"
     text = (folder / "index.html").read_text(encoding="utf-8")
     assert text.count('class="katex"') >= 8 and "cdnjs" not in text
     assert "torch a: tensor([1.9000, 2.9000])" in text  # an output of the executed notebook
@@ -80,8 +80,9 @@ def test_notebook_page_is_executed_rendered_and_downloadable(site):
     assert ids == [f"cell-{n}" for n in range(1, len(ids) + 1)] and len(ids) >= 5
 
 
-def test_second_build_executes_nothing_renders_nothing_and_is_byte_identical(site):
-    first, second, log = site
+@pytest.mark.reuse_passing_verdict(inputs=["docs"])
+def test_second_build_executes_nothing_renders_nothing_and_is_byte_identical(site, request):
+    first, (second, log) = site, request.getfixturevalue("second_build")  # built only when this test runs
     summary = re.search(r"verified: (.*)", log).group(1)
     assert re.search(
         r"\(0 executed, \d+ from cache\); \d+ notebooks \(0 executed, \d+ from cache\); 0 formulas rendered anew; "
@@ -208,7 +209,7 @@ def _report_cells(row_html: str) -> list[str]:
 
 
 def test_verification_report_is_filled_in_by_the_build_from_what_it_checked(site):
-    text = (site[0] / "verification" / "index.html").read_text(encoding="utf-8")
+    text = (site / "verification" / "index.html").read_text(encoding="utf-8")
     assert "verified:report" not in text  # every section was filled in
     rows = dict(re.findall(r'title="(docs/[^"]+)">[^<]*</a></td>(.*?)</tr>', text))
     sources = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md") if p.name != "verification.md")
@@ -249,7 +250,7 @@ def test_verification_report_is_filled_in_by_the_build_from_what_it_checked(site
     )
     assert sum(":" in name for name in rows) == len(expected_twins)
     for link in links:
-        assert (site[0] / "verification" / link / "index.html").resolve().is_file(), link
+        assert (site / "verification" / link / "index.html").resolve().is_file(), link
 
 
 def test_search_parser_indexes_the_same_text_without_the_code_spans(site):
@@ -266,7 +267,7 @@ def test_search_parser_indexes_the_same_text_without_the_code_spans(site):
         return [(section.el.tag, section.id, "".join(section.title), "".join(section.text)) for section in parser.data]
 
     spans_removed = 0
-    for path in html_pages(site[0]):
+    for path in html_pages(site):
         text = path.read_text(encoding="utf-8")
         article = text[text.index("<article") : text.rindex("</article>")]
         lighter = mkdocs_hook._without_code_spans(article)
@@ -277,7 +278,7 @@ def test_search_parser_indexes_the_same_text_without_the_code_spans(site):
 
 def test_search_entries_show_formulas_as_readable_text_not_tex(site):
     """A search result's snippet shows a formula as the symbols a reader sees (θ, β, √), never as TeX source."""
-    entries = json.loads((site[0] / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    entries = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
     prose = {entry["location"]: re.sub(r"<pre>.*?</pre>|<code>.*?</code>", "", entry["text"], flags=re.DOTALL) for entry in entries}
     tex = [where for where, text in prose.items() if re.search(r"\\(frac|theta|beta|hat|sqrt|mathrm|gamma|epsilon)\b", text)]
     assert not tex, f"entries with TeX in their text: {tex}"
