@@ -72,7 +72,9 @@ def test_twin_matches_torch_on_random_hyperparameters(
     if twin == "Adam":
         kwargs["decoupled_weight_decay"] = decoupled
     torch_cls = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW}[twin]
-    assert_close_run(torch_cls, TWINS[twin], kwargs, shapes=shapes, steps=50, grad_scale=grad_scale, none_every=5, lr_schedule={25: new_lr})
+    assert_close_run(
+        torch_cls, TWINS[twin], kwargs, shapes=shapes, steps=50, grad_scale=grad_scale, none_every=5, lr_schedule={25: new_lr}, resync=True
+    )
 
 
 def test_adamw_default_weight_decay_is_decoupled_001():
