@@ -415,3 +415,14 @@ def test_a_block_inside_a_note_keeps_its_blank_lines_so_tracebacks_name_the_righ
     report = engine.check_page(write(tmp_path, "folded.md", folded), use_cache=False)
     assert 'File "docs/folded.md", line 9, in <module>' in report.text(), report.text()
     assert report.blocks[0].code == 'a = 1\n\n\nraise ValueError("line 9")\n'
+
+
+def test_built_pages_drop_indentation_but_keep_whitespace_where_it_shows():
+    page_html = (
+        "<div>\n    <p>a\n      b <code>k\n   j</code> <kbd>x  y</kbd></p>\n"
+        "<pre><code>x\n    y\n</code></pre>\n  <span>c</span>   <span>d</span>\n\n\n  <script>\n  f();\n</script>\n  end"
+    )
+    assert render.without_indentation(page_html) == (
+        "<div>\n<p>a\nb <code>k\n   j</code> <kbd>x  y</kbd></p>\n"
+        "<pre><code>x\n    y\n</code></pre>\n<span>c</span>   <span>d</span>\n<script>\n  f();\n</script>\nend"
+    )

@@ -286,6 +286,10 @@ def _twin_rows(order: list[str], here: Page) -> list[report.TwinRow]:
     return rows
 
 
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    return render.without_indentation(output)
+
+
 @event_priority(50)  # before Material's search indexes the page, so the report's tables are searchable
 def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
     """Every page has been run and checked by now: fill in the report, where a page asks for it."""
