@@ -366,7 +366,7 @@ def test_arithmetic_variations_are_named_checked_and_keyed(monkeypatch):
     keys = set()
     for variation in ["", *arithmetic.VARIATIONS]:
         monkeypatch.setenv(arithmetic.VARIABLE, variation)
-        keys.add(cache.key("docs/x.md", []))
+        keys.add(cache.key("docs/x.md", [], Path(".")))
     assert len(keys) == 1 + len(arithmetic.VARIATIONS)  # a run under one arithmetic is never served under another
     monkeypatch.setenv(arithmetic.VARIABLE, "threads=2")  # torch is imported: pinning anything else now is refused
     with pytest.raises(RuntimeError, match="torch was imported before the page engine could pin"):
@@ -426,3 +426,35 @@ def test_built_pages_drop_indentation_but_keep_whitespace_where_it_shows():
         "<div>\n<p>a\nb <code>k\n   j</code> <kbd>x  y</kbd></p>\n"
         "<pre><code>x\n    y\n</code></pre>\n<span>c</span>   <span>d</span>\n<script>\n  f();\n</script>\nend"
     )
+
+
+READER = page(
+    """
+    # Reads a file
+
+    <!--verified:reads data.txt-->
+    ~~~python
+    from pathlib import Path
+    print(Path("data.txt").read_text())
+    ~~~
+    """
+)
+
+
+def test_a_block_that_reads_a_file_runs_again_when_the_file_changes_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # pages run from the project's root
+    path = write(tmp_path, "reads.md", READER)
+    (tmp_path / "data.txt").write_text("one")
+    first = engine.check_page(path)
+    assert first.executed and first.runs[0].output == "one\n"
+    assert not engine.needs_run(path)  # cached while the file is the same
+    (tmp_path / "data.txt").write_text("two")
+    assert engine.needs_run(path)
+    assert engine.check_page(path).runs[0].output == "two\n"
+    undeclared = READER.replace("<!--verified:reads data.txt-->\n", "")
+    message = engine.check_page(write(tmp_path, "reads.md", undeclared.replace("data", "tada")), use_cache=False)
+    assert "FileNotFoundError" in message.text()  # without the file the block fails on its own
+    bare = READER.replace("<!--verified:reads data.txt-->", "<!--verified:reads-->")
+    message = engine.check_page(write(tmp_path, "reads.md", bare)).text()
+    expected = "<!--verified:reads ...--> needs the files or folders the block reads, relative to the project's root"
+    assert message == f"docs/reads.md:3: {expected}"

@@ -16,11 +16,11 @@ RUN = "python"
 LOOKS_LIKE_PYTHON = re.compile(r"^(py|py3|python3|pycon|ipython|ipython3|\{.*python.*\})$")
 OWN_DIRECTIVE = re.compile(r"^<!--\s*verified:(?P<name>[\w-]+)\s*(?P<arg>.*?)\s*-->$")
 # Directives on the line before a ```python block, and the one that stands alone (where the build puts its report).
-BLOCK_DIRECTIVES = ("raises", "twin-check", "platform-dependent", "figure")
+BLOCK_DIRECTIVES = ("raises", "twin-check", "platform-dependent", "figure", "reads")
 REPORT_SECTIONS = ("pages", "twins", "environment")
 KNOWN = (
     "<!--verified:raises ExceptionName-->, <!--verified:twin-check TwinName-->, <!--verified:platform-dependent REASON-->, "
-    "<!--verified:figure DESCRIPTION--> and <!--verified:report pages|twins|environment-->"
+    "<!--verified:figure DESCRIPTION-->, <!--verified:reads PATH ...--> and <!--verified:report pages|twins|environment-->"
 )
 IMPORTS_SNIPPETS = re.compile(r"^\s*(from|import)\s+snippets\b", re.MULTILINE)
 EXPECTED_OUTPUT = re.compile(r"^<!--[-\s]*pytest-codeblocks:expected-output(-ignore-whitespace)?[-\s]*-->$")
@@ -40,6 +40,8 @@ class Block:
     # the page shows a note; off the reference arithmetic its numbers are compared by verified.compare's stated rule.
     platform_dependent: str | None = None
     figure: str | None = None  # what the figure the block draws shows, from <!--verified:figure DESCRIPTION-->: its alt text
+    # Files or folders of the project the block reads as data, from <!--verified:reads PATH ...-->: part of the cache key.
+    reads: tuple[str, ...] = ()
 
 
 def _fence_close(lines: list[str], opening: int) -> int:
@@ -134,7 +136,7 @@ def parse(source: Source) -> list[Block]:
             assert opening is not None
             output_fence = (opening, _fence_close(lines, opening))
         directives = _directives_above(source, found_block.lineno)
-        raises, twin, platform_dependent, figure = (directives.get(name) for name in BLOCK_DIRECTIVES)
+        raises, twin, platform_dependent, figure, reads = (directives.get(name) for name in BLOCK_DIRECTIVES)
         blocks.append(
             Block(
                 line=found_block.lineno,
@@ -147,6 +149,7 @@ def parse(source: Source) -> list[Block]:
                 twin=twin,
                 platform_dependent=platform_dependent,
                 figure=figure,
+                reads=tuple(reads.split()) if reads else (),
             )
         )
     _refuse_orphan_directives(source, blocks)
@@ -172,6 +175,7 @@ ARGUMENT_RULES = {
     "twin-check": (bool, "needs the twin's name"),
     "platform-dependent": (bool, "needs the reason, for the reader (it is shown on the page)"),
     "figure": (bool, "needs a description of what the figure shows (its alt text, for readers who cannot see it)"),
+    "reads": (bool, "needs the files or folders the block reads, relative to the project's root"),
 }
 
 

@@ -36,9 +36,9 @@ def fresh() -> bool:
 LIBRARIES = tuple(f"{name}=={version(name)}" for name in ("numpy", "matplotlib"))
 
 
-def key(display: str, blocks: list[Block]) -> str:
-    """Code (includes already expanded into it), `raises`, engine, torch, Python, numpy, matplotlib and the arithmetic
-    (verified/arithmetic.py): what a run's results depend on.
+def key(display: str, blocks: list[Block], root: Path) -> str:
+    """Code (includes already expanded into it), `raises`, the files a block declares it reads, engine, torch,
+    Python, numpy, matplotlib and the arithmetic (verified/arithmetic.py): what a run's results depend on.
 
     Not the prose, not the expected outputs, not the lines: editing prose re-checks a page but never re-runs it."""
     digest = hashlib.sha256()
@@ -46,7 +46,18 @@ def key(display: str, blocks: list[Block]) -> str:
         digest.update(part.encode() + b"\0")
     for block in blocks:
         digest.update(f"{block.raises}\0{block.code}\0".encode())
+        for name in block.reads:
+            digest.update(name.encode() + b"\0" + _contents(root / name) + b"\0")
     return digest.hexdigest()
+
+
+def _contents(path: Path) -> bytes:
+    """A file's bytes, or every file under a folder by name and bytes (a path that does not exist reads as nothing:
+    the block that reads it fails on its own)."""
+    if path.is_file():
+        return path.read_bytes()
+    files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else []
+    return b"".join(p.relative_to(path).as_posix().encode() + b"\0" + p.read_bytes() + b"\0" for p in files)
 
 
 def load(cache_dir: Path, page_key: str, blocks: list[Block]) -> tuple[list[BlockRun], dict[str, str]] | None:

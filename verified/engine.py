@@ -150,7 +150,7 @@ def needs_run(path: Path) -> bool:
         src, blocks = _read(path, proj)
     except PageError:
         return False
-    return bool(blocks) and cache.load(proj.cache_dir, cache.key(src.display, blocks), blocks) is None
+    return bool(blocks) and cache.load(proj.cache_dir, cache.key(src.display, blocks, proj.root), blocks) is None
 
 
 def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> PageReport:
@@ -164,7 +164,7 @@ def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> P
         report.problems.append(Problem(error.path, error.line, error.message))
         return report
     report.source, report.blocks = src, blocks
-    page_key = cache.key(src.display, blocks)
+    page_key = cache.key(src.display, blocks, proj.root)
     cached = cache.load(proj.cache_dir, page_key, blocks) if use_cache else None
     if cached is None:
         runs = _execute(src, blocks)
