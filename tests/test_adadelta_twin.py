@@ -7,21 +7,27 @@ Tolerance: float64 throughout, `rtol = atol = 1e-12`. The twin computes the page
 arithmetic) is 1.1e-16. 1e-12 is rounding level; a wrong formula misses it by many orders of magnitude.
 """
 
-import inspect
-
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snippets.adadelta import Adadelta
-from snippets.twin_check import IMPLEMENTATION_FLAGS
-from tests.optim_twins import assert_close_run, db_configs, run_pair
+from tests.optim_twins import (
+    assert_close_run,
+    assert_defaults_match,
+    assert_no_fused_path,
+    assert_paths_agree,
+    assert_state_matches_after_skipped_steps,
+    assert_state_matches_at_every_step,
+    db_configs,
+    grad_scales,
+    shape_lists,
+)
 
 # A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
 pytestmark = pytest.mark.reuse_passing_verdict
 
-TOL = {"rtol": 1e-12, "atol": 1e-12}
 F64 = torch.float64
 
 
@@ -34,47 +40,22 @@ def test_twin_matches_torch_on_optim_db(torch_cls, kwargs):
 def test_state_matches_torch_on_optim_db(torch_cls, kwargs):
     """v, u and the step count t after every step, beside torch's state["square_avg"], state["acc_delta"] and
     state["step"] (the page's twin check compares the parameters only); the first parameter skips every 5th step."""
-    made = {}
-
-    def make_torch(params, **kw):
-        made["torch"] = torch_cls(params, **kw)
-        return made["torch"]
-
-    def make_twin(params, **kw):
-        made["twin"] = Adadelta(params, **kw)
-        return made["twin"]
-
-    for theirs, _ in run_pair(make_torch, make_twin, kwargs, none_every=5):
-        twin = made["twin"]
-        for i, p in enumerate(theirs):
-            state = made["torch"].state[p]
-            torch.testing.assert_close(twin.v[i], state["square_avg"], rtol=1e-12, atol=0)
-            torch.testing.assert_close(twin.u[i], state["acc_delta"], rtol=1e-12, atol=0)
-            assert twin.t[i] == state["step"].item()
-    assert made["twin"].t[0] < made["twin"].t[1] == 60
+    assert_state_matches_at_every_step(torch_cls, Adadelta, kwargs, {"v": "square_avg", "u": "acc_delta"})
 
 
 def test_twin_defaults_are_torch_defaults():
     """Every hyperparameter of torch's `defaults` (less the implementation switches) is the twin's, with its value."""
-    torch_defaults = torch.optim.Adadelta([torch.zeros(1)]).defaults
-    twin = inspect.signature(Adadelta).parameters
-    assert {name for name in twin if name in torch_defaults} == set(torch_defaults) - set(IMPLEMENTATION_FLAGS)
-    for name in set(torch_defaults) - set(IMPLEMENTATION_FLAGS):
-        assert twin[name].default == torch_defaults[name], name
+    assert_defaults_match(torch.optim.Adadelta, Adadelta, {"foreach", "capturable", "differentiable"})
 
 
 @pytest.mark.parametrize(("torch_cls", "kwargs"), list(db_configs({"Adadelta"})))
 def test_foreach_is_the_for_loop_bit_for_bit(torch_cls, kwargs):
     """CPU, float64, 60 steps: the foreach path runs the loop's operations in the loop's order, batched."""
-    loop = list(run_pair(torch_cls, torch_cls, {**kwargs, "foreach": False}))[-1][0]
-    other = list(run_pair(torch_cls, torch_cls, {**kwargs, "foreach": True}))[-1][0]
-    for a, b in zip(loop, other, strict=True):
-        assert torch.equal(a, b)
+    assert_paths_agree(torch_cls, kwargs, {"foreach": True})
 
 
 def test_torch_has_no_fused_adadelta():
-    with pytest.raises(TypeError, match="fused"):
-        torch.optim.Adadelta([torch.zeros(1)], fused=True)
+    assert_no_fused_path(torch.optim.Adadelta)
 
 
 @settings(derandomize=True, deadline=None, max_examples=40)
@@ -85,8 +66,8 @@ def test_torch_has_no_fused_adadelta():
     eps=st.sampled_from([1e-10, 1e-6, 1e-3, 1.0]),  # eps = 0: see test_eps_zero_never_moves_and_zero_gradient_is_nan
     weight_decay=st.sampled_from([0.0, 1e-3, 0.1, 0.9]),
     maximize=st.booleans(),
-    grad_scale=st.sampled_from([1e-6, 1.0, 1e4]),
-    shapes=st.lists(st.sampled_from([(), (1,), (5,), (2, 3), (2, 1, 3)]), min_size=1, max_size=3),
+    grad_scale=grad_scales,
+    shapes=shape_lists,
     new_lr=st.floats(1e-3, 2.0),
 )
 def test_twin_matches_torch_on_random_hyperparameters(lr, tensor_lr, rho, eps, weight_decay, maximize, grad_scale, shapes, new_lr):
@@ -109,19 +90,8 @@ def test_state_matches_torch():
     """v (square_avg), u (acc_delta) and the step count, not only the parameters; with lr ≠ 1, so that a twin that
     accumulated γΔx instead of Δx would fail here."""
     kwargs = {"lr": 0.3, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1}
-    gen = torch.Generator().manual_seed(1)
-    p_torch = [torch.randn(s, generator=gen, dtype=F64, requires_grad=True) for s in [(3,), (2, 2)]]
-    p_twin = [p.detach().clone().requires_grad_() for p in p_torch]
-    opt_torch, opt_twin = torch.optim.Adadelta(p_torch, **kwargs), Adadelta(p_twin, **kwargs)
-    for k in range(20):
-        for j, (a, b) in enumerate(zip(p_torch, p_twin, strict=True)):
-            a.grad = b.grad = None if (j == 0 and k % 3 == 0) else torch.randn(a.shape, generator=gen, dtype=F64)
-        opt_torch.step()
-        opt_twin.step()
-    for i, p in enumerate(p_torch):
-        torch.testing.assert_close(opt_twin.v[i], opt_torch.state[p]["square_avg"], **TOL)
-        torch.testing.assert_close(opt_twin.u[i], opt_torch.state[p]["acc_delta"], **TOL)
-        assert opt_twin.t[i] == opt_torch.state[p]["step"].item() == (13 if i == 0 else 20)
+    state = {"v": "square_avg", "u": "acc_delta"}
+    assert_state_matches_after_skipped_steps(torch.optim.Adadelta, Adadelta, kwargs, state, seed=1)
 
 
 def test_torch_refuses_sparse_gradients():

@@ -12,20 +12,29 @@ from 0 to 1 − 1e-6, gradients from 1e-6 to 1e4 times the noise and ε from 1e-
 (Before `resync`, β₂ < 0.5 and gradients of 1e-6 had to be left out: each run followed its own chaotic path.)
 """
 
-import inspect
-
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snippets.adamax import Adamax
-from tests.optim_twins import assert_close_run, db_configs, run_pair
+from tests.optim_twins import (
+    assert_close_run,
+    assert_defaults_match,
+    assert_no_fused_path,
+    assert_paths_agree,
+    assert_state_matches_after_skipped_steps,
+    betas_near_0_or_1,
+    db_configs,
+    eps_1e_16_to_10,
+    grad_scales,
+    shape_lists,
+    weight_decays,
+)
 
 # A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
 pytestmark = pytest.mark.reuse_passing_verdict
 
-TOL = {"rtol": 1e-12, "atol": 1e-12}
 CONFIGS = list(db_configs({"Adamax"}))
 
 
@@ -37,15 +46,11 @@ def test_twin_matches_torch_on_optim_db(torch_cls, kwargs):
 @pytest.mark.parametrize(("torch_cls", "kwargs"), CONFIGS)
 def test_foreach_is_the_for_loop_bit_for_bit(torch_cls, kwargs):
     """On the CPU each `_foreach_*` op runs the for-loop's kernel on each tensor, in the for-loop's order."""
-    loop = list(run_pair(torch_cls, torch_cls, {**kwargs, "foreach": False}, none_every=4))[-1][0]
-    foreach = list(run_pair(torch_cls, torch_cls, {**kwargs, "foreach": True}, none_every=4))[-1][0]
-    for a, b in zip(loop, foreach, strict=True):
-        assert torch.equal(a, b)
+    assert_paths_agree(torch_cls, kwargs, {"foreach": True}, none_every=4)
 
 
 def test_adamax_has_no_fused_implementation():
-    with pytest.raises(TypeError, match="fused"):
-        torch.optim.Adamax([torch.zeros(1, requires_grad=True)], fused=True)
+    assert_no_fused_path(torch.optim.Adamax)
 
 
 def test_differentiable_path_cat_amax_is_torch_maximum_bit_for_bit():
@@ -63,20 +68,17 @@ def test_differentiable_path_cat_amax_is_torch_maximum_bit_for_bit():
     assert torch.equal(runs[0][0], runs[1][0]) and torch.equal(runs[0][1], runs[1][1])
 
 
-betas_near_0_or_1 = st.one_of(st.floats(0.0, 0.05), st.floats(0.05, 0.95), st.sampled_from([0.99, 0.999, 0.9999, 1 - 1e-6]))
-
-
 @settings(derandomize=True, deadline=None, max_examples=40)
 @given(
     lr=st.floats(1e-4, 0.5),
     tensor_lr=st.booleans(),
-    beta1=betas_near_0_or_1,
-    beta2=betas_near_0_or_1,
-    eps=st.sampled_from([1e-16, 1e-8, 1e-3, 1.0, 10.0]),  # eps = 0 with a zero first gradient is 0/0 in both
-    weight_decay=st.sampled_from([0.0, 1e-3, 0.1, 1.0]),
+    beta1=betas_near_0_or_1(),
+    beta2=betas_near_0_or_1(),
+    eps=eps_1e_16_to_10,  # eps = 0 with a zero first gradient is 0/0 in both
+    weight_decay=weight_decays,
     maximize=st.booleans(),
-    grad_scale=st.sampled_from([1e-6, 1.0, 1e4]),
-    shapes=st.lists(st.sampled_from([(), (1,), (5,), (2, 3), (2, 1, 3)]), min_size=1, max_size=3),
+    grad_scale=grad_scales,
+    shapes=shape_lists,
     new_lr=st.floats(1e-4, 0.5),
 )
 def test_twin_matches_torch_on_random_hyperparameters(lr, tensor_lr, beta1, beta2, eps, weight_decay, maximize, grad_scale, shapes, new_lr):
@@ -97,23 +99,9 @@ def test_twin_matches_torch_on_random_hyperparameters(lr, tensor_lr, beta1, beta
 
 def test_state_matches_torch_state_including_the_step_count():
     """m, u and t against torch's `exp_avg`, `exp_inf` and `step`, with skipped steps."""
-    gen = torch.Generator().manual_seed(3)
-    start = [torch.randn(s, generator=gen, dtype=torch.float64) for s in [(3,), (2, 2)]]
-    ours, theirs = [p.clone() for p in start], [p.clone() for p in start]
     kwargs = {"lr": 0.05, "betas": (0.8, 0.9), "weight_decay": 0.1}
-    twin, optimizer = Adamax(ours, **kwargs), torch.optim.Adamax(theirs, **kwargs)
-    for k in range(20):
-        for j, (a, b) in enumerate(zip(ours, theirs, strict=True)):
-            g = None if j == 0 and k % 3 == 0 else torch.randn(a.shape, generator=gen, dtype=torch.float64)
-            a.grad, b.grad = g, g
-        twin.step()
-        optimizer.step()
-    for i, p in enumerate(theirs):
-        state = optimizer.state[p]
-        assert twin.t[i] == state["step"].item()
-        torch.testing.assert_close(twin.m[i], state["exp_avg"], **TOL)
-        torch.testing.assert_close(twin.u[i], state["exp_inf"], **TOL)
-    assert twin.t == [13, 20]
+    state = {"m": "exp_avg", "u": "exp_inf"}
+    assert_state_matches_after_skipped_steps(torch.optim.Adamax, Adamax, kwargs, state, seed=3)
 
 
 def test_first_infinity_norm_is_abs_g_plus_eps_exactly():
@@ -130,9 +118,4 @@ def test_first_infinity_norm_is_abs_g_plus_eps_exactly():
 
 def test_twin_defaults_are_torch_defaults():
     """Every argument the twin shares with torch has torch's default, in the signature and in `optimizer.defaults`."""
-    twin_defaults = {k: v.default for k, v in inspect.signature(Adamax).parameters.items() if k != "params"}
-    torch_defaults = torch.optim.Adamax([torch.zeros(1)]).defaults
-    for name, default in twin_defaults.items():
-        assert torch_defaults[name] == default, name
-        assert inspect.signature(torch.optim.Adamax).parameters[name].default == default, name
-    assert set(torch_defaults) - set(twin_defaults) == {"foreach", "capturable", "differentiable"}
+    assert_defaults_match(torch.optim.Adamax, Adamax, {"foreach", "capturable", "differentiable"})

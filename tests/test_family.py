@@ -1,9 +1,11 @@
 """The parts of snippets/family.py name every optimizer of the adaptive chapter, at torch's defaults and away from them.
 
-The page (docs/adaptive/index.md) runs the search at torch's defaults only; here each torch.optim class is probed with
-other hyperparameters too, so a part that matched by a coincidence of the default constants would fail. The search
-compares the predicted steps with torch's at `rtol = 1e-9` (float64; the parts round differently from torch's folded
-arithmetic, a few units in the last place, and NAdam's Π_t is a float32 product on both sides).
+The page (docs/adaptive/index.md) runs the search on torch.optim at torch's defaults only; here each torch.optim class is
+probed with other hyperparameters too, so a part that matched by a coincidence of the default constants would fail, and
+each twin of the chapter takes torch's steps (float64, `rtol = 1e-12`: the twins' rounding, not their formulas) and names
+the same pair. The search compares the predicted steps with torch's at `rtol = 1e-9` (float64; the parts round
+differently from torch's folded arithmetic, a few units in the last place, and NAdam's Π_t is a float32 product on both
+sides).
 """
 
 from functools import partial
@@ -11,7 +13,15 @@ from functools import partial
 import pytest
 import torch
 
+from snippets.adadelta import Adadelta
+from snippets.adagrad import Adagrad
+from snippets.adam import Adam
+from snippets.adamax import Adamax
 from snippets.family import avg, constants, decayed_max, decayed_sum, name_parts, rectifier, settings, steps_taken
+from snippets.nadam import NAdam
+from snippets.radam import RAdam
+from snippets.rmsprop import RMSprop
+from snippets.sgd import sgd_step
 
 pytestmark = pytest.mark.reuse_passing_verdict
 
@@ -45,6 +55,20 @@ CASES = [
 ]
 
 
+class SGDTwin:
+    """snippets/sgd.py's function with the interface of the other twins."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0):
+        self.params, self.lr, self.momentum, self.state = list(params), lr, momentum, {}
+
+    def step(self):
+        sgd_step(self.params, self.state, lr=self.lr, momentum=self.momentum)
+
+
+TWINS = {"SGD": SGDTwin, "Adagrad": Adagrad, "RMSprop": RMSprop, "Adadelta": Adadelta, "Adam": Adam}
+TWINS |= {"Adamax": Adamax, "NAdam": NAdam, "RAdam": RAdam}
+
+
 def probe_gradients(steps=12, seed=0):
     gen = torch.Generator().manual_seed(seed)
     sizes = torch.tensor([1e-8, 1e-6, 1e-4, 1e-2, 1.0, 1e2], dtype=torch.float64)
@@ -59,6 +83,20 @@ def test_exactly_one_pair_reproduces_torch(name, kwargs):
     found, (_, miss) = name_parts(grads, steps_taken(optimizer, grads), c)
     assert [(n.label, d.label) for n, d in found] == [EXPECTED[name]]
     assert miss > 1e-4  # every other pair is far from torch's steps, not at the edge of the tolerance
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def test_each_twin_takes_torchs_steps_and_names_the_same_pair(name, kwargs):
+    grads = probe_gradients()
+    twin = TWINS[name]([torch.zeros(6, dtype=torch.float64, requires_grad=True)], **kwargs)
+    reference = getattr(torch.optim, name)([torch.zeros(6, dtype=torch.float64, requires_grad=True)], **kwargs)
+    c = constants(settings(twin))
+    assert c == constants(settings(reference))
+    steps = steps_taken(twin, grads)
+    for a, b in zip(steps, steps_taken(reference, grads), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=0)
+    found, _ = name_parts(grads, steps, c)
+    assert [(n.label, d.label) for n, d in found] == [EXPECTED[name]]
 
 
 def test_radam_that_never_rectifies_is_momentum_with_a_corrected_mean():

@@ -8,20 +8,27 @@ in float32 by both, bit for bit (a float64 product misses torch by more than 1e-
 page shows). 1e-12 is rounding level; a wrong formula misses it by many orders.
 """
 
-import inspect
-
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snippets.nadam import NAdam
-from tests.optim_twins import assert_close_run, db_configs, run_pair
+from tests.optim_twins import (
+    assert_close_run,
+    assert_defaults_match,
+    assert_differentiable_path_agrees,
+    assert_paths_agree_at_every_step,
+    betas_near_0_or_1,
+    db_configs,
+    eps_1e_16_to_10,
+    grad_scales,
+    shape_lists,
+    weight_decays,
+)
 
 # A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
 pytestmark = pytest.mark.reuse_passing_verdict
-
-EPS64 = torch.finfo(torch.float64).eps
 
 
 @pytest.mark.parametrize(("torch_cls", "kwargs"), list(db_configs({"NAdam"})))
@@ -33,56 +40,29 @@ def test_twin_matches_torch_on_optim_db(torch_cls, kwargs):
 def test_foreach_agrees_with_the_for_loop(torch_cls, kwargs):
     """Not bit for bit (foreach divides √v by √(1 − β₂ᵗ), the loop takes √(v / (1 − β₂ᵗ))), but within a few ulps: in
     these runs at most 0.25 ulp of the largest parameter (max |Δ| / (eps·max|θ|) over every step); held to 4 ulps."""
-    loop = run_pair(torch_cls, torch_cls, {**kwargs, "foreach": False}, none_every=5)
-    other = run_pair(torch_cls, torch_cls, {**kwargs, "foreach": True}, none_every=5)
-    for (p_loop, _), (p_foreach, _) in zip(loop, other, strict=True):
-        scale = max(p.detach().abs().max().item() for p in p_loop)
-        for a, b in zip(p_loop, p_foreach, strict=True):
-            torch.testing.assert_close(b, a, rtol=4 * EPS64, atol=4 * EPS64 * scale)
-
-
-def final_params(kwargs, steps=60):
-    """NAdam on parameters that do not require grad, so `differentiable=True` may update them in place."""
-    gen = torch.Generator().manual_seed(0)
-    params = [torch.randn(s, generator=gen, dtype=torch.float64) for s in [(3,), (2, 4), ()]]
-    optimizer = torch.optim.NAdam(params, **kwargs)
-    for _ in range(steps):
-        for p in params:
-            p.grad = 10 * torch.randn(p.shape, generator=gen, dtype=torch.float64) + 0.5 * p
-        optimizer.step()
-    return params
+    assert_paths_agree_at_every_step(torch_cls, kwargs, {"foreach": True}, ulps=4, none_every=5)
 
 
 @pytest.mark.parametrize(("torch_cls", "kwargs"), list(db_configs({"NAdam"})))
 def test_differentiable_path_agrees_with_the_for_loop_since_pr_92699(torch_cls, kwargs):
     """The autograd branch builds its weights from the float32 Π_t tensor, so they are rounded to float32
     (relative 6e-8); before pytorch#92699 its Π_{t+1} counted μ_t twice, a relative error of several percent."""
-    loop = final_params({**kwargs, "foreach": False})
-    autograd = final_params({**kwargs, "foreach": False, "differentiable": True})
-    for a, b in zip(loop, autograd, strict=True):
-        torch.testing.assert_close(b, a, rtol=1e-6, atol=1e-6)
-
-
-betas_near_0_or_1 = st.one_of(
-    st.floats(0.0, 0.05),
-    st.floats(0.05, 0.95),
-    st.sampled_from([0.99, 0.999, 0.9999, 1 - 1e-6]),
-)
+    assert_differentiable_path_agrees(torch_cls, kwargs, tol={"rtol": 1e-6, "atol": 1e-6})
 
 
 @settings(derandomize=True, deadline=None, max_examples=40)
 @given(
     lr=st.floats(1e-4, 0.5),
     tensor_lr=st.booleans(),
-    beta1=betas_near_0_or_1,
-    beta2=betas_near_0_or_1,
-    eps=st.sampled_from([1e-16, 1e-8, 1e-3, 1.0, 10.0]),  # eps = 0 with a zero gradient is 0/0 in both
-    weight_decay=st.sampled_from([0.0, 1e-3, 0.1, 1.0]),
+    beta1=betas_near_0_or_1(),
+    beta2=betas_near_0_or_1(),
+    eps=eps_1e_16_to_10,  # eps = 0 with a zero gradient is 0/0 in both
+    weight_decay=weight_decays,
     momentum_decay=st.sampled_from([0.0, 1e-3, 4e-3, 6e-3, 0.1, 1e5]),
     decoupled=st.booleans(),
     maximize=st.booleans(),
-    grad_scale=st.sampled_from([1e-6, 1.0, 1e4]),
-    shapes=st.lists(st.sampled_from([(), (1,), (5,), (2, 3), (2, 1, 3)]), min_size=1, max_size=3),
+    grad_scale=grad_scales,
+    shapes=shape_lists,
     new_lr=st.floats(1e-4, 0.5),
 )
 def test_twin_matches_torch_on_random_hyperparameters(
@@ -118,9 +98,4 @@ def test_mu_product_is_torch_state_bit_for_bit_in_float32():
 
 
 def test_twin_defaults_are_torch_defaults():
-    torch_defaults = {k: v.default for k, v in inspect.signature(torch.optim.NAdam).parameters.items()}
-    twin_defaults = {k: v.default for k, v in inspect.signature(NAdam).parameters.items()}
-    for name, default in twin_defaults.items():
-        if name != "params":
-            assert torch_defaults[name] == default, name
-    assert set(torch_defaults) - set(twin_defaults) == {"foreach", "capturable", "differentiable"}
+    assert_defaults_match(torch.optim.NAdam, NAdam, {"foreach", "capturable", "differentiable"})

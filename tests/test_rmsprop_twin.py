@@ -16,20 +16,29 @@ centered with α in [0, 0.1) missed the tolerance in 47 of 200 draws, by up to 1
 stayed within 0.35 of it, and uncentered α in [0, 0.1) within 0.001.
 """
 
-import inspect
-
 import pytest
 import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from snippets.rmsprop import RMSprop
-from tests.optim_twins import assert_close_run, db_configs, run_pair
+from tests.optim_twins import (
+    assert_close_run,
+    assert_defaults_match,
+    assert_no_fused_path,
+    assert_one_step_agrees,
+    assert_paths_agree,
+    assert_state_matches_after_skipped_steps,
+    db_configs,
+    eps_1e_16_to_10,
+    grad_scales,
+    shape_lists,
+    weight_decays,
+)
 
 # A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
 pytestmark = pytest.mark.reuse_passing_verdict
 
-TOL = {"rtol": 1e-12, "atol": 1e-12}
 CONFIGS = list(db_configs({"RMSprop"}))
 
 
@@ -41,15 +50,11 @@ def test_twin_matches_torch_on_optim_db(torch_cls, kwargs):
 @pytest.mark.parametrize(("torch_cls", "kwargs"), CONFIGS)
 def test_foreach_is_the_for_loop_bit_for_bit(torch_cls, kwargs):
     """On the CPU each `_foreach_*` op runs the for-loop's kernel on each tensor, in the for-loop's order."""
-    loop = list(run_pair(torch_cls, torch_cls, {**kwargs, "foreach": False}, none_every=4))[-1][0]
-    foreach = list(run_pair(torch_cls, torch_cls, {**kwargs, "foreach": True}, none_every=4))[-1][0]
-    for a, b in zip(loop, foreach, strict=True):
-        assert torch.equal(a, b)
+    assert_paths_agree(torch_cls, kwargs, {"foreach": True}, none_every=4)
 
 
 def test_rmsprop_has_no_fused_implementation():
-    with pytest.raises(TypeError, match="fused"):
-        torch.optim.RMSprop([torch.zeros(1, requires_grad=True)], fused=True)
+    assert_no_fused_path(torch.optim.RMSprop)
 
 
 @settings(derandomize=True, deadline=None, max_examples=40)
@@ -57,13 +62,13 @@ def test_rmsprop_has_no_fused_implementation():
     lr=st.floats(1e-4, 0.5),
     tensor_lr=st.booleans(),
     alpha=st.one_of(st.floats(0.0, 0.1), st.floats(0.1, 0.95), st.sampled_from([0.99, 0.999, 0.9999])),
-    eps=st.sampled_from([1e-16, 1e-8, 1e-3, 1.0, 10.0]),  # eps = 0 with a zero gradient is 0/0 in both
-    weight_decay=st.sampled_from([0.0, 1e-3, 0.1, 1.0]),
+    eps=eps_1e_16_to_10,  # eps = 0 with a zero gradient is 0/0 in both
+    weight_decay=weight_decays,
     momentum=st.sampled_from([0.0, 0.1, 0.9, 0.99]),
     centered=st.booleans(),
     maximize=st.booleans(),
-    grad_scale=st.sampled_from([1e-6, 1.0, 1e4]),
-    shapes=st.lists(st.sampled_from([(), (1,), (5,), (2, 3), (2, 1, 3)]), min_size=1, max_size=3),
+    grad_scale=grad_scales,
+    shapes=shape_lists,
     new_lr=st.floats(1e-4, 0.5),
 )
 def test_twin_matches_torch_on_random_hyperparameters(
@@ -87,23 +92,9 @@ def test_twin_matches_torch_on_random_hyperparameters(
 
 def test_state_matches_torch_state_including_the_step_count():
     """v, ḡ, b and t against torch's `square_avg`, `grad_avg`, `momentum_buffer` and `step`, with skipped steps."""
-    gen = torch.Generator().manual_seed(3)
-    start = [torch.randn(s, generator=gen, dtype=torch.float64) for s in [(3,), (2, 2)]]
-    ours, theirs = [p.clone() for p in start], [p.clone() for p in start]
     kwargs = {"lr": 0.05, "alpha": 0.9, "weight_decay": 0.1, "momentum": 0.5, "centered": True}
-    twin, optimizer = RMSprop(ours, **kwargs), torch.optim.RMSprop(theirs, **kwargs)
-    for k in range(20):
-        for j, (a, b) in enumerate(zip(ours, theirs, strict=True)):
-            g = None if j == 0 and k % 3 == 0 else torch.randn(a.shape, generator=gen, dtype=torch.float64)
-            a.grad, b.grad = g, g
-        twin.step()
-        optimizer.step()
-    for i, p in enumerate(theirs):
-        state = optimizer.state[p]
-        assert twin.t[i] == state["step"].item()
-        for mine, name in ((twin.v, "square_avg"), (twin.g_bar, "grad_avg"), (twin.b, "momentum_buffer")):
-            torch.testing.assert_close(mine[i], state[name], **TOL)
-    assert twin.t == [13, 20]
+    state = {"v": "square_avg", "g_bar": "grad_avg", "b": "momentum_buffer"}
+    assert_state_matches_after_skipped_steps(torch.optim.RMSprop, RMSprop, kwargs, state, seed=3)
 
 
 def test_first_step_is_lr_over_sqrt_one_minus_alpha_not_lr():
@@ -126,18 +117,10 @@ def test_momentum_applies_the_current_lr_to_the_whole_buffer():
 
 def test_alpha_above_one_is_accepted_and_gives_nan_in_both():
     """torch checks only alpha >= 0; alpha = 1.5 makes v = −0.5 g² < 0 and √v NaN, in torch and in the twin."""
-    p_torch, p_twin = torch.ones(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
-    p_torch.grad = p_twin.grad = torch.tensor([1.0, 2.0], dtype=torch.float64)
-    torch.optim.RMSprop([p_torch], alpha=1.5).step()
-    RMSprop([p_twin], alpha=1.5).step()
-    assert p_torch.isnan().all() and p_twin.isnan().all()
+    theta = assert_one_step_agrees(torch.optim.RMSprop, RMSprop, [1.0, 2.0], alpha=1.5)
+    assert theta.isnan().all()  # and the twin's, NaN where torch's is
 
 
 def test_twin_defaults_are_torch_defaults():
     """Every argument the twin shares with torch has torch's default, in the signature and in `optimizer.defaults`."""
-    twin_defaults = {k: v.default for k, v in inspect.signature(RMSprop).parameters.items() if k != "params"}
-    torch_defaults = torch.optim.RMSprop([torch.zeros(1)]).defaults
-    for name, default in twin_defaults.items():
-        assert torch_defaults[name] == default, name
-        assert inspect.signature(torch.optim.RMSprop).parameters[name].default == default, name
-    assert set(torch_defaults) - set(twin_defaults) == {"foreach", "capturable", "differentiable"}
+    assert_defaults_match(torch.optim.RMSprop, RMSprop, {"foreach", "capturable", "differentiable"})
