@@ -287,6 +287,8 @@ def _twin_rows(order: list[str], here: Page) -> list[report.TwinRow]:
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    if page.file.src_uri.endswith(".py"):
+        return output  # a notebook page keeps each cell's code, for its copy button, in a plain <div>
     return render.without_indentation(output)
 
 
