@@ -401,7 +401,7 @@ def test_a_figure_carries_its_description_as_alt_text_and_cannot_go_without_one(
 
 
 def test_a_figure_must_be_laid_out_since_figures_are_saved_uncropped(tmp_path):
-    for layout in ("plt.subplots(layout='constrained')", "plt.subplots(layout='tight')"):
+    for layout in ("plt.subplots(layout='constrained')", "plt.subplots(layout='tight')", "plt.figure(), plt.axes([0, 0, 1, 1])"):
         laid_out = FIGURE.replace("plt.plot([0, 1], [0, 1])\nplt.tight_layout()", f"fig, ax = {layout}\nax.plot([0, 1])")
         assert engine.check_page(write(tmp_path, "figure.md", laid_out), use_cache=False).ok
     unlaid = FIGURE.replace("plt.tight_layout()\n", "")
@@ -441,9 +441,8 @@ READER = page(
 )
 
 
-def test_a_block_that_reads_a_file_runs_again_when_the_file_changes_and_says_so(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # pages run from the project's root
-    path = write(tmp_path, "reads.md", READER)
+def test_a_block_that_reads_a_file_runs_again_when_the_file_changes_and_says_so(tmp_path):
+    path = write(tmp_path, "reads.md", READER)  # the page runs from its project's root, whatever this folder is
     (tmp_path / "data.txt").write_text("one")
     first = engine.check_page(path)
     assert first.executed and first.runs[0].output == "one\n"
@@ -458,3 +457,16 @@ def test_a_block_that_reads_a_file_runs_again_when_the_file_changes_and_says_so(
     message = engine.check_page(write(tmp_path, "reads.md", bare)).text()
     expected = "<!--verified:reads ...--> needs the files or folders the block reads, relative to the project's root"
     assert message == f"docs/reads.md:3: {expected}"
+
+
+def test_reads_takes_folders_and_refuses_a_path_that_names_nothing(tmp_path):
+    folder_reader = READER.replace("reads data.txt", "reads data").replace('Path("data.txt").read_text()', 'Path("data/a.txt").read_text()')
+    path = write(tmp_path, "reads.md", folder_reader)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.txt").write_text("one")
+    assert engine.check_page(path).runs[0].output == "one\n"
+    (tmp_path / "data" / "a.txt").write_text("two")
+    assert engine.needs_run(path)
+    for wrong in ("dta.txt", "../data.txt"):
+        message = engine.check_page(write(tmp_path, "reads.md", READER.replace("reads data.txt", f"reads {wrong}"))).text()
+        assert message == f"docs/reads.md:4: <!--verified:reads {wrong}--> names no file or folder under the project's root"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,16 +45,18 @@ class PageReport:
         return "\n\n".join(str(problem) for problem in self.problems)
 
 
-def _execute(src: source.Source, blocks: list[Block]) -> list[BlockRun]:
+def _execute(src: source.Source, blocks: list[Block], root: Path) -> list[BlockRun]:
+    """Every block in one session, from the project's root folder (where `<!--verified:reads PATH-->` is resolved)."""
     if not blocks:
         return []  # a page of prose: no session, so no torch import for it
     session = PageSession(src)
     runs = []
-    for block in blocks:
-        run = session.run(block)
-        runs.append(run)
-        if run.error and not block.raises:
-            break  # later blocks build on this one; the report says how many were not run
+    with contextlib.chdir(root):
+        for block in blocks:
+            run = session.run(block)
+            runs.append(run)
+            if run.error and not block.raises:
+                break  # later blocks build on this one; the report says how many were not run
     return runs
 
 
@@ -164,10 +167,18 @@ def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> P
         report.problems.append(Problem(error.path, error.line, error.message))
         return report
     report.source, report.blocks = src, blocks
+    for block in blocks:
+        for name in block.reads:
+            if Path(name).is_absolute() or ".." in Path(name).parts or not (proj.root / name).exists():
+                origin = src.origins[block.line - 1]
+                message = f"<!--verified:reads {name}--> names no file or folder under the project's root"
+                report.problems.append(Problem(origin.path, origin.line, message))
+    if report.problems:
+        return report
     page_key = cache.key(src.display, blocks, proj.root)
     cached = cache.load(proj.cache_dir, page_key, blocks) if use_cache else None
     if cached is None:
-        runs = _execute(src, blocks)
+        runs = _execute(src, blocks, proj.root)
         cached = runs, versions.environment() if blocks else {}
         report.executed = True
         cache.store(proj.cache_dir, page_key, blocks, *cached)

@@ -71,13 +71,14 @@ _NUMPY_PRINT_DEFAULTS = _numpy_print_defaults()
 
 
 def _laid_out(figure) -> bool:  # type: ignore[no-untyped-def]
-    """A layout engine, or margins that tight_layout (or the page) moved from matplotlib's defaults."""
-    from matplotlib.figure import SubplotParams
+    """A layout engine, axes placed by hand (none on a subplot grid), or margins that tight_layout (or the page)
+    moved from matplotlib's defaults."""
+    from matplotlib import rcParamsDefault
 
-    if figure.get_layout_engine() is not None:
+    if figure.get_layout_engine() is not None or all(axes.get_subplotspec() is None for axes in figure.axes):
         return True
-    defaults, params = SubplotParams(), figure.subplotpars
-    return any(getattr(params, side) != getattr(defaults, side) for side in ("left", "right", "bottom", "top"))
+    params = figure.subplotpars
+    return any(getattr(params, side) != rcParamsDefault[f"figure.subplot.{side}"] for side in ("left", "right", "bottom", "top"))
 
 
 def _take_figures() -> tuple[list[str], bool]:
