@@ -18,6 +18,7 @@ if str(ROOT) not in sys.path:
 
 from tests import verdicts  # noqa: E402  (needs the root on sys.path)
 from tests.helpers import run  # noqa: E402
+from verified import cache  # noqa: E402
 
 REUSED = pytest.StashKey[bool]()
 VERDICT_KEY = pytest.StashKey[str]()
@@ -49,7 +50,7 @@ def _module_key(path: Path) -> str:
 @functools.cache
 def _inputs_key(inputs: tuple[str, ...]) -> bytes:
     """Further files or folders of the real project a test reads (say, every page under docs/), digested once."""
-    return b"".join(verdicts.tree(ROOT / name) if (ROOT / name).is_dir() else (ROOT / name).read_bytes() for name in inputs)
+    return b"".join(name.encode() + b"\0" + cache.contents(ROOT / name) + b"\0" for name in inputs)  # as a page's `reads`
 
 
 def _verdict_key(path: Path, name: str, inputs: tuple[str, ...] = ()) -> str:

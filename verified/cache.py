@@ -47,13 +47,13 @@ def key(display: str, blocks: list[Block], root: Path) -> str:
     for block in blocks:
         digest.update(f"{block.raises}\0{block.code}\0".encode())
         for name in block.reads:
-            digest.update(name.encode() + b"\0" + _contents(root / name) + b"\0")
+            digest.update(name.encode() + b"\0" + contents(root / name) + b"\0")
     return digest.hexdigest()
 
 
-def _contents(path: Path) -> bytes:
-    """A file's bytes, or every file under a folder by name and bytes (a path that does not exist reads as nothing:
-    the block that reads it fails on its own)."""
+def contents(path: Path) -> bytes:
+    """A file's bytes, or every file under a folder by name and bytes (a path that names nothing reads as nothing;
+    engine.check_page refuses such a `reads` path)."""
     if path.is_file():
         return path.read_bytes()
     files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else []

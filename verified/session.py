@@ -127,7 +127,7 @@ class PageSession:
                     stdout.write("".join(traceback.format_exception_only(exception)))
                 else:
                     error = self.format_traceback(exception)
-        figures, laid_out = _take_figures()
+            figures, laid_out = _take_figures()  # inside the redirect: matplotlib's warnings are the page's
         return BlockRun(stdout.getvalue(), error=error, figures=figures, laid_out=laid_out)
 
     def format_traceback(self, error: BaseException) -> str:
