@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from markdown_katex import wrapper
@@ -60,6 +61,21 @@ def test_cache_is_persistent_and_keyed_without_the_virtualenv_path(tmp_path, mon
     render_all("binary", tmp_path, monkeypatch)
     assert katex.stats.rendered == before  # every formula came from .cache/katex
     assert wrapper._cleanup_cache_dir() is None and len(list((tmp_path / "katex").glob("*.html"))) == len(FORMULAS)
+    # The same KaTeX binary in another virtualenv (another folder): still every formula from .cache/katex.
+    binary = Path(wrapper._get_pkg_bin_path())
+    moved = tmp_path / "another-venv" / "bin" / binary.name
+    moved.parent.mkdir(parents=True)
+    shutil.copy2(binary, moved)
+    monkeypatch.setattr(wrapper, "_get_pkg_bin_path", lambda *args: moved)
+    assert katex._bundled_binary() == [str(moved)]
+    render_all("binary", tmp_path, monkeypatch)
+    assert katex.stats.rendered == before
+    # A different binary name (another KaTeX version or platform) is a different key: rendered anew.
+    renamed = moved.with_name(binary.name + "-other")
+    shutil.copy2(binary, renamed)
+    monkeypatch.setattr(wrapper, "_get_pkg_bin_path", lambda *args: renamed)
+    render_all("binary", tmp_path, monkeypatch)
+    assert katex.stats.rendered == before + len(FORMULAS)
 
 
 def test_find_sees_every_formula_after_a_math_fence():

@@ -6,8 +6,10 @@ possible because the twin performs the same float64 operations in the same order
 would change the last bits, and the line search's branch decisions would eventually follow.
 """
 
+import inspect
 import itertools
 import math
+import sys
 
 import pytest
 import torch
@@ -247,11 +249,35 @@ def test_strong_wolfe_sufficient_decrease_constant(t):
 
 
 def quartic_line(x):
-    """A quartic found by search whose zoom phase clips the cubic's minimiser to the bracket's high end t_hi."""
+    """A quartic found by search whose zoom phase moves the cubic's minimiser in from an end of the bracket."""
     return (-0.18456938317502872 * x + 0.032191584340245605 * x**2 - 1.9429733007734176 * x**3 + 0.14574739425392735 * x**4).sum()
 
 
-@pytest.mark.parametrize("t", [5.0, 4.0, 6.0])
-def test_strong_wolfe_moves_a_clipped_trial_in_from_the_high_end(t):
-    """The zoom's safeguard t ← t_hi − 0.1·(t_hi − t_lo), taken on this line (no other test reaches that branch)."""
-    assert_line_searches_equal(quartic_line, [0.0], t)
+def ends_trials_were_moved_in_from(run):
+    """Run `run()`; for every trial the twin's zoom moved in from an end of the bracket (t ← t_hi − 0.1·(t_hi − t_lo)
+    or t_lo + 0.1·(t_hi − t_lo)), which end: seen by tracing the line after that assignment in strong_wolfe."""
+    lines, first = inspect.getsourcelines(strong_wolfe)
+    after_move = first + 1 + next(i for i, line in enumerate(lines) if "t = t_hi - eps if" in line)
+    ends = []
+
+    def in_strong_wolfe(frame, event, arg):
+        if event == "line" and frame.f_lineno == after_move:
+            t, t_lo, t_hi, eps = (frame.f_locals[name] for name in ("t", "t_lo", "t_hi", "eps"))
+            ends.append("high" if t == t_hi - eps else "low" if t == t_lo + eps else f"neither ({t})")
+        return in_strong_wolfe
+
+    sys.settrace(lambda frame, event, arg: in_strong_wolfe if frame.f_code is strong_wolfe.__code__ else None)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return ends
+
+
+@pytest.mark.parametrize(("t", "end"), [(5.0, "high"), (6.0, "low")])
+def test_strong_wolfe_moves_a_trial_in_from_an_end_of_the_bracket(t, end):
+    """The zoom's safeguard, on a line found by search where the cubic's minimiser falls within 10 % of one end of the
+    bracket after a step of insufficient progress: moved in to 10 % from that end (no other test reaches it)."""
+    ends = ends_trials_were_moved_in_from(lambda: assert_line_searches_equal(quartic_line, [0.0], t))
+    assert ends == [end]
+    assert ends_trials_were_moved_in_from(lambda: assert_line_searches_equal(barely_decreasing, [0.0], 1.0)) == []
