@@ -6,7 +6,7 @@ import json
 
 from markdown_katex import extension
 
-from verified import arithmetic
+from verified import arithmetic, session
 from verified.blocks import EXPECTED_OUTPUT, OWN_DIRECTIVE
 from verified.engine import PageReport
 
@@ -32,21 +32,7 @@ os.environ.update(
 if platform.machine().lower() in ("x86_64", "amd64"):
     os.environ["ATEN_CPU_CAPABILITY"] = {aten!r}
 
-import random
-
-import numpy
-import torch
-
-random.seed(0)
-numpy.random.seed(0)
-torch.manual_seed(0)
-torch.set_default_dtype(torch.float32)
-torch.set_printoptions(profile="default", sci_mode=None)
-torch.set_grad_enabled(True)
-torch.set_num_threads({arithmetic.REFERENCE["threads"]})
-torch.backends.mkldnn.set_flags(False)  # oneDNN off
-torch.set_float32_matmul_precision("highest")
-"""
+""" + session.start_state(int(arithmetic.REFERENCE["threads"]))
 
 
 SETUP = _setup()

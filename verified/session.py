@@ -6,7 +6,6 @@ import contextlib
 import io
 import linecache
 import os
-import random
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -28,37 +27,53 @@ class BlockRun:
     laid_out: bool = True  # every figure had a layout (saved uncropped, an unlaid one may cut off its labels)
 
 
-def reset_global_state() -> None:
-    """Same clean start for every page, so pages cannot leak into each other and run order does not matter."""
-    import numpy
-    import torch
+def start_state(threads: int) -> str:
+    """The state every page starts from, as code: run before each page (reset_global_state), and the first cell of
+    every notebook the site offers (after the environment variables that must precede torch's import)."""
+    return f"""\
+import random
+import sys
 
-    random.seed(0)
-    numpy.random.seed(0)
-    numpy.set_printoptions(**_NUMPY_PRINT_DEFAULTS)
-    torch.manual_seed(0)
-    torch.set_default_dtype(torch.float32)
-    torch.set_printoptions(profile="default", sci_mode=None)
-    torch.set_grad_enabled(True)
-    torch.autograd.set_detect_anomaly(False)
-    torch.use_deterministic_algorithms(False)
-    torch.set_warn_always(False)
-    # The reference arithmetic's settings that live in torch (verified/arithmetic.py): one thread, so float
-    # reductions add in one order; oneDNN off (set_flags, not the attribute, which refuses once a page has imported
-    # torch's test utilities: they call torch.backends.disable_global_flags()); float32 matmuls at full precision.
-    torch.set_num_threads(arithmetic.threads())
-    torch.backends.mkldnn.set_flags(False)
-    torch.set_float32_matmul_precision("highest")
-    if "matplotlib" in sys.modules:
-        _reset_matplotlib()
+import numpy
+import torch
 
-
-def _reset_matplotlib() -> None:
+random.seed(0)
+numpy.random.seed(0)
+numpy.set_printoptions(
+{_numpy_arguments()})
+torch.manual_seed(0)
+torch.set_default_dtype(torch.float32)
+torch.set_printoptions(profile="default", sci_mode=None)
+torch.set_grad_enabled(True)
+torch.autograd.set_detect_anomaly(False)
+torch.use_deterministic_algorithms(False)
+torch.set_warn_always(False)
+# The reference arithmetic's settings that live in torch: one thread, so float reductions add in one order;
+# oneDNN off; float32 matmuls at full precision.
+torch.set_num_threads({threads})
+torch.backends.mkldnn.set_flags(False)
+torch.set_float32_matmul_precision("highest")
+if "matplotlib" in sys.modules:  # no figure left open, matplotlib's default style
     import matplotlib
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot
 
-    plt.close("all")
+    matplotlib.pyplot.close("all")
     matplotlib.rcdefaults()
+"""
+
+
+def reset_global_state() -> None:
+    """Same clean start for every page, so pages cannot leak into each other and run order does not matter. (oneDNN
+    is turned off with set_flags, not the attribute, which refuses once a page has imported torch's test utilities:
+    they call torch.backends.disable_global_flags().)"""
+    threads = arithmetic.threads()
+    if threads not in _START_STATE:
+        _START_STATE[threads] = compile(start_state(threads), "<page start state>", "exec")
+    exec(_START_STATE[threads], {"__name__": "verified_start_state"})
+
+
+def _numpy_arguments() -> str:
+    return "".join(f"    {name}={value!r},\n" for name, value in _NUMPY_PRINT_DEFAULTS.items())
 
 
 def _numpy_print_defaults() -> dict:
@@ -68,6 +83,7 @@ def _numpy_print_defaults() -> dict:
 
 
 _NUMPY_PRINT_DEFAULTS = _numpy_print_defaults()
+_START_STATE: dict[int, object] = {}
 
 
 def _laid_out(figure) -> bool:  # type: ignore[no-untyped-def]
