@@ -69,6 +69,22 @@ def test_changed_digit_fails_with_line_and_unified_diff(tmp_path):
     assert "-tensor([2., 7.])\n+tensor([2., 3.])" in message
 
 
+def test_bad_latex_is_a_problem_of_the_page_in_every_front_end(tmp_path):
+    """One verdict: the pytest item and the build get the same math problems from check_page, at their lines."""
+    from verified.pytest_plugin import PageFailure, PageItem
+
+    path = write(tmp_path, "math.md", "# Math\n\nFine $`a^2`$.\n\nBroken $`\\frac{1}{`$ here.\n\n## Heading $`x`$\n")
+    report = engine.check_page(path, use_cache=False)
+    assert [problem.where for problem in report.problems] == ["docs/math.md:5", "docs/math.md:7"]
+    assert "bad LaTeX in $`\\frac{1}{`$: ParseError: KaTeX parse error" in report.problems[0].message
+    assert "in a heading garbles the table of contents" in report.problems[1].message
+    assert sorted(report.math_problems) == [5, 7] and list(report.formulas.values()) == ["a^2"]
+    item = PageItem.from_parent(pytest.Session.from_config(pytest.Config.fromdictargs({}, [])), name="page", path=path)
+    with pytest.raises(PageFailure, match=r"docs/math.md:5: bad LaTeX"):
+        item.runtest()
+    assert engine.check_page(path, math=False).ok  # the build's workers only run the page
+
+
 def test_update_restores_the_output_and_touches_nothing_else(tmp_path):
     path = write(tmp_path, "drift.md", GOOD.replace("tensor([2., 3.])", "tensor([2., 7.])"))
     report, changed = engine.update_page(path)

@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verified import arithmetic, cache, compare, fix, notebook, project, source, twins, versions
+from verified import arithmetic, cache, compare, fix, katex, notebook, project, source, twins, versions
 from verified import blocks as block_parser
 from verified.blocks import Block
 from verified.errors import PageError
@@ -36,6 +36,8 @@ class PageReport:
     problems: list[Problem] = field(default_factory=list)
     executed: bool = False  # False: results came from .cache/
     environment: dict[str, str] = field(default_factory=dict)  # torch, Python, platform that produced the runs
+    math_problems: dict[int, list[str]] = field(default_factory=dict)  # expanded line -> what KaTeX said there
+    formulas: dict[str, str] = field(default_factory=dict)  # each formula's HTML -> its TeX (for the search index)
 
     @property
     def ok(self) -> bool:
@@ -156,8 +158,19 @@ def needs_run(path: Path) -> bool:
     return bool(blocks) and cache.load(proj.cache_dir, cache.key(src.display, blocks, proj.root), blocks) is None
 
 
-def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> PageReport:
-    """Parse, run (or take from the cache), compare. Never raises for a page's own faults: they are problems."""
+def _check_math(report: PageReport, proj: project.Project) -> None:
+    """Every formula rendered as the build renders it; one that KaTeX rejects (or that garbles a heading) is a problem."""
+    assert report.source is not None
+    katex.configure(proj.cache_dir)
+    for line, message in katex.check(report.source, proj.katex_options, report.formulas):
+        origin = report.source.origins[line - 1]
+        report.problems.append(Problem(origin.path, origin.line, message))
+        report.math_problems.setdefault(line, []).append(f"{origin.path}:{origin.line}: {message}")
+
+
+def check_page(path: Path, use_cache: bool = True, text: str | None = None, math: bool = True) -> PageReport:
+    """Parse, run (or take from the cache), compare, render the math (`math=False`: only run, as the build's workers
+    do). Never raises for a page's own faults: they are problems."""
     path = Path(path).resolve()
     proj = project.for_path(path)
     report = PageReport(display=proj.display(path))
@@ -184,6 +197,8 @@ def check_page(path: Path, use_cache: bool = True, text: str | None = None) -> P
         cache.store(proj.cache_dir, page_key, blocks, *cached)
     report.runs, report.environment = cached
     report.problems = _problems(src, blocks, report.runs, outputs_checked=path.suffix == ".md")
+    if math and path.suffix == ".md":
+        _check_math(report, proj)
     return report
 
 

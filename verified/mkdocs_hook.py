@@ -86,9 +86,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     memo.highlighted_code(cache_dir)
     if any(name.split("/")[-1] == "search" for name in config.plugins):
         _index_without_katex(memo.search_entries(cache_dir))
-    for entry in config.markdown_extensions:
-        if entry == "markdown_katex":
-            _katex_options.update(config.mdx_configs.get("markdown_katex", {}))
+    _katex_options.update(project.load(root).katex_options)  # the options the engine checks every formula with
     if "mkdocs-jupyter" in config.plugins:
         jupyter = config.plugins["mkdocs-jupyter"]
         # Its own cache key ignores the environment: a torch upgrade must not serve stale notebook output.
@@ -191,12 +189,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         return "\n".join(render.problem_box(report.text())) + "\n" + markdown
     src = report.source
     front_matter = len(src.text.splitlines()) - len(markdown.splitlines()) if src.text != markdown else 0
-    math_problems: dict[int, list[str]] = {}
-    rendered: dict[str, str] = {}
-    for line, message in katex.check(src, _katex_options, rendered):
-        origin = src.origins[line - 1]
-        report.problems.append(engine.Problem(origin.path, origin.line, message))
-        math_problems.setdefault(line, []).append(f"{origin.path}:{origin.line}: {message}")
+    math_problems = report.math_problems
     if math_problems:
         # A formula KaTeX rejects would abort the build with no line number: show it as code, with the message below.
         src.lines = katex.neutralise(src.lines, set(math_problems))
@@ -206,7 +199,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     destination = Path(page.file.abs_dest_path).parent
     for figure in figures:
         _generated[destination / figure.name] = figure.svg
-    page.verified_search_formulas = rendered  # type: ignore[attr-defined]  # see _index_without_katex
+    page.verified_search_formulas = report.formulas  # type: ignore[attr-defined]  # see _index_without_katex
     if report.blocks and report.ok:
         # "Download as notebook": the page's prose, code and checked outputs, runnable top to bottom in Jupyter.
         notebook = f"{Path(page.file.src_uri).stem}.ipynb"

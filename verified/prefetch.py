@@ -72,7 +72,7 @@ def _end_server() -> None:
 
 
 def _run(path: Path) -> None:
-    engine.check_page(path)  # in the worker
+    engine.check_page(path, math=False)  # in the worker: the build renders the math
 
 
 def start(paths: list[Path]) -> list[Path]:
