@@ -259,7 +259,7 @@ def test_search_parser_indexes_the_same_text_without_the_code_spans(site):
     on every built page (code, KaTeX, notebook cells) the parser must find exactly the same sections and text."""
     from material.plugins.search.plugin import Parser
 
-    from verified import mkdocs_hook
+    from verified import memo
 
     def sections(html: str) -> list[tuple]:
         parser = Parser()
@@ -271,7 +271,7 @@ def test_search_parser_indexes_the_same_text_without_the_code_spans(site):
     for path in html_pages(site):
         text = path.read_text(encoding="utf-8")
         article = text[text.index("<article") : text.rindex("</article>")]
-        lighter = mkdocs_hook._without_code_spans(article)
+        lighter = memo._without_code_spans(article)
         spans_removed += article.count("<span") - lighter.count("<span")
         assert sections(lighter) == sections(article), path
     assert spans_removed > 10_000  # the pages do have highlighted code

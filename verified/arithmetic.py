@@ -129,3 +129,10 @@ def announcement() -> list[str]:
     if not is_reference():
         lines.append(f"  outputs are compared exactly, except blocks declared platform-dependent, compared as {OFF_REFERENCE_RULE}")
     return lines
+
+
+def stamp() -> str:
+    """The arithmetic every page foot names."""
+    if is_reference():
+        return f"the reference arithmetic ({REFERENCE_MACHINE}; {describe(REFERENCE)})"
+    return f"an arithmetic that is not the site's reference ({machine()}, {describe(requested())})"

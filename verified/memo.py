@@ -10,6 +10,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 from importlib.metadata import version
 from pathlib import Path
 
@@ -92,9 +93,55 @@ def highlighted_code(cache_dir: Path) -> None:
     highlight.Highlight.highlight = memoised
 
 
-def search_entries(cache_dir: Path) -> Memo:
+def search_entries(cache_dir: Path) -> None:
+    """Let Material's search index a page with its formulas as TeX, not as KaTeX markup (the page itself is unchanged),
+    and reuse the entries of an unchanged page from the last build instead of parsing its HTML again. The formulas
+    come from the page's `verified_search_formulas` (HTML -> TeX), set by the hook."""
+    from material.plugins.search import plugin as search
+
+    from verified import katex
+
     memo = _memos["search"] = Memo(cache_dir / "search-entries.json")
-    return memo
+    original = getattr(search.SearchIndex.add_entry_from_context, "_original", search.SearchIndex.add_entry_from_context)
+
+    def add_entry_from_context(self, page):  # type: ignore[no-untyped-def]
+        formulas = getattr(page, "verified_search_formulas", None)
+        full = page.content
+        if formulas:
+            page.content = katex.search_text(page.content, formulas)
+        page.content = _without_code_spans(page.content)
+        toc = [(item.id, item.url, item.title, item.level) for item in _walk(page.toc)]
+        key = Memo.key(page.content, page.url, page.title, page.meta, toc)
+        try:
+            cached = memo.get(key)
+            if cached is None:
+                before = len(self.entries)
+                original(self, page)
+                cached = self.entries[before:]
+                memo.put(key, cached)
+            else:
+                self.entries.extend(json.loads(json.dumps(cached)))  # a copy: the index may change its entries
+        finally:
+            page.content = full
+
+    add_entry_from_context._original = original  # type: ignore[attr-defined]
+    search.SearchIndex.add_entry_from_context = add_entry_from_context
+
+
+PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
+SPAN_TAG = re.compile(r"</?span\b[^>]*>")
+
+
+def _without_code_spans(html: str) -> str:
+    """The page without Pygments' `<span>` tags inside `<pre>`, for the search parser only: they were most of its
+    work, and inside `<pre>` the parser keeps every piece of text as it comes, so it indexes the same text."""
+    return PRE.sub(lambda pre: SPAN_TAG.sub("", pre.group(0)), html)
+
+
+def _walk(toc):  # type: ignore[no-untyped-def]
+    for item in toc:
+        yield item
+        yield from _walk(item.children)
 
 
 def save() -> None:

@@ -5,9 +5,15 @@ the twin rows are the outputs of the twin-check blocks it ran (or took from the 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from dataclasses import dataclass, field
+from importlib.metadata import version
+
+from verified import katex
+from verified import twins as twin_output
+from verified.engine import PageReport
 
 MARKER = re.compile(r"<!--\s*verified:report\s+(?P<section>[\w-]+)\s*-->")
 
@@ -132,3 +138,60 @@ def environment(rows: list[PageRow], tools: dict[str, str]) -> str:
     body = [[html.escape(dict(key).get(name, "")) for name in names] + [str(count)] for key, count in seen.items()]
     built = ", ".join(f"{html.escape(name)} {html.escape(value)}" for name, value in tools.items())
     return _table(head, body, numeric={5}, name="environment") + f"<p>Built with {built}.</p>"
+
+
+def page_row(result: PageReport, title: str, url: str, html_text: str) -> PageRow:
+    """A Markdown page's line, from the engine's report of this build."""
+    pairs = list(zip(result.blocks, result.runs, strict=False))
+    return PageRow(
+        title=title,
+        url=url,
+        source=result.display,
+        notebook=False,
+        blocks=len(result.blocks),
+        run=len(result.runs),
+        compared=sum(1 for block, run in pairs if block.expected is not None and not run.error),
+        raised=sum(1 for block, run in pairs if block.raises and not run.error),
+        declared=sum(1 for block in result.blocks if block.platform_dependent and block.expected is not None),
+        figures=sum(len(run.figures) for run in result.runs),
+        formulas=html_text.count('<span class="katex">'),
+        problems=len(result.problems),
+        environment=result.environment,
+    )
+
+
+def notebook_row(title: str, url: str, source: str, cells: int, html_text: str) -> PageRow:
+    """A notebook's line: run by mkdocs-jupyter's kernel, whose environment is not recorded, so not counted either."""
+    figures, formulas = html_text.count("jp-RenderedImage"), html_text.count('<span class="katex">')
+    return PageRow(title, url, source, True, cells, cells, 0, 0, 0, figures, formulas, 0)
+
+
+def twin_rows(results: list[tuple[PageRow, PageReport]], relative_url) -> list[TwinRow]:  # type: ignore[no-untyped-def]
+    """Every twin-check block that ran and said what it compared, in the order of the pages."""
+    rows = []
+    for row, result in results:
+        if result.source is None:
+            continue
+        for block, run in zip(result.blocks, result.runs, strict=False):
+            if block.twin and not run.error and twin_output.problem(run.output) is None:
+                where = result.source.where(block.line)
+                rows.append(TwinRow(block.twin, twin_output.fields(run.output), where, relative_url(row.url), row.title))
+    return rows
+
+
+def fill(content: str, rows: list[PageRow], missing: list[str], twins_found: list[TwinRow], relative_url) -> str:  # type: ignore[no-untyped-def]
+    """The page with each <!--verified:report SECTION--> replaced by its table (links made relative to the page)."""
+    tools = {
+        "mkdocs": version("mkdocs"),
+        "Material for MkDocs": version("mkdocs-material"),
+        "markdown-katex": version("markdown-katex"),
+        "KaTeX": katex.katex_version(),
+        "mkdocs-jupyter": version("mkdocs-jupyter"),
+    }
+    rows = [dataclasses.replace(row, url=relative_url(row.url)) for row in rows]
+    sections = {
+        "pages": lambda: pages(rows, missing),
+        "twins": lambda: twins(twins_found),
+        "environment": lambda: environment(rows, tools),
+    }
+    return MARKER.sub(lambda match: sections[match.group("section")](), content)
