@@ -135,6 +135,15 @@ def test_expected_exception_is_checked_output(tmp_path):
     assert "expected the block to raise ZeroDivisionError, but it raised nothing" in report.text()
 
 
+def test_a_long_expected_exception_is_wrapped_so_the_reader_does_not_scroll_sideways(tmp_path):
+    words = " ".join(f"word{n}" for n in range(30))  # 208 characters on one line
+    text = page("# Long", "<!--verified:raises ValueError-->", f"~~~python\nraise ValueError({words!r} + '\\n  kept as it is')\n~~~")
+    report = engine.check_page(write(tmp_path, "long.md", text), use_cache=False)
+    lines = report.runs[0].output.splitlines()
+    assert " ".join(lines[:-1]) == f"ValueError: {words}" and lines[-1] == "  kept as it is"
+    assert max(len(line) for line in lines) <= 80 and len(lines) == 4
+
+
 def test_orphan_raises_directive_is_refused(tmp_path):
     text = page("# Orphan", "<!--verified:raises ValueError-->", "Prose, not a block.")
     report = engine.check_page(write(tmp_path, "orphan.md", text), use_cache=False)

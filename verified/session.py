@@ -7,6 +7,7 @@ import io
 import linecache
 import os
 import sys
+import textwrap
 import traceback
 from dataclasses import dataclass, field
 
@@ -118,6 +119,16 @@ def _take_figures() -> tuple[list[str], bool]:
     return svgs, laid_out
 
 
+def _wrapped(message: str, width: int = 80) -> str:
+    """An expected exception as the page shows it: its lines wrapped at `width` columns, so a long message does not
+    make the reader scroll sideways (the words and their order are the exception's)."""
+    lines = [
+        line if len(line) <= width else textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False)
+        for line in message.splitlines()
+    ]
+    return "\n".join(lines) + "\n"
+
+
 class PageSession:
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -140,7 +151,7 @@ class PageSession:
                 if isinstance(exception, KeyboardInterrupt):
                     raise
                 if block.raises and type(exception).__name__ == block.raises:
-                    stdout.write("".join(traceback.format_exception_only(exception)))
+                    stdout.write(_wrapped("".join(traceback.format_exception_only(exception))))
                 else:
                     error = self.format_traceback(exception)
             figures, laid_out = _take_figures()  # inside the redirect: matplotlib's warnings are the page's
