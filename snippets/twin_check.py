@@ -13,13 +13,33 @@ def gradient(theta, noise, k):
     return (noise + 0.5 * theta.detach()) * (0.0 if k % 7 == 3 else 1.0)
 
 
+def as_sparse(g, rows):
+    """g on `rows` (of its first dimension) only, as nn.Embedding(sparse=True) gives it: a sparse tensor, uncoalesced,
+    the first row listed twice with half its gradient each time."""
+    values = g[rows].clone()
+    values[:1] /= 2
+    index = torch.cat([rows[:1], rows])[None]
+    return torch.sparse_coo_tensor(index, torch.cat([values[:1], values]), g.shape, check_invariants=True)
+
+
 def run_pair(
-    torch_class, twin_class, kwargs, shapes=SHAPES, steps=60, grad_scale=10.0, none_every=0, lr_schedule=None, seed=0, resync=False
+    torch_class,
+    twin_class,
+    kwargs,
+    shapes=SHAPES,
+    steps=60,
+    grad_scale=10.0,
+    none_every=0,
+    lr_schedule=None,
+    seed=0,
+    resync=False,
+    sparse=False,
 ):
     """Yield (torch's parameters, the twin's) after each step, float64. `none_every`: the first parameter gets no
     gradient on steps k with k % none_every == 1; `lr_schedule`: {step: lr}, set as a scheduler sets it; `resync`:
     the twin's parameters are set to torch's after each step, so that each step is compared from the same point
-    (where a gradient that feeds back makes the path chaotic, two roundings of one step would otherwise grow)."""
+    (where a gradient that feeds back makes the path chaotic, two roundings of one step would otherwise grow);
+    `sparse`: each gradient reaches a random half of the rows, as a sparse tensor (see as_sparse)."""
     gen = torch.Generator().manual_seed(seed)
     start = [torch.randn(s, generator=gen, dtype=torch.float64) for s in shapes]
     theirs = [p.clone().requires_grad_() for p in start]
@@ -40,6 +60,9 @@ def run_pair(
             skip = none_every and j == 0 and k % none_every == 1
             a.grad = None if skip else gradient(a, noise, k)
             b.grad = None if skip else gradient(b, noise, k)
+            if sparse and not skip:
+                rows = torch.nonzero(torch.rand(a.shape[0], generator=gen) < 0.5).flatten()
+                a.grad, b.grad = as_sparse(a.grad, rows), as_sparse(b.grad, rows)
         optimizer.step()
         twin.step()
         yield theirs, ours
@@ -49,9 +72,9 @@ def run_pair(
                     b.copy_(a)
 
 
-def largest_difference(torch_class, twin_class, kwargs, steps=60):
+def largest_difference(torch_class, twin_class, kwargs, steps=60, **options):
     """The largest |twin − torch| over every step and parameter; the first parameter skips every 5th step."""
     worst = 0.0
-    for theirs, ours in run_pair(torch_class, twin_class, kwargs, steps=steps, none_every=5):
+    for theirs, ours in run_pair(torch_class, twin_class, kwargs, steps=steps, none_every=5, **options):
         worst = max(worst, *((b - a).abs().max().item() for a, b in zip(theirs, ours, strict=True)))
     return worst
