@@ -21,6 +21,7 @@ import os
 import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from verified import engine
@@ -38,6 +39,7 @@ _pending: dict[Path, Future[None]] = {}
 _sent: set[Path] = set()
 _submitting: threading.Thread | None = None
 _server_environment: dict[str, str] | None = None
+_pool_broke = False  # a worker died (killed, out of memory): the next build starts a new pool
 
 
 def context() -> multiprocessing.context.ForkServerContext:
@@ -77,7 +79,7 @@ def _run(path: Path) -> None:
 
 def start(paths: list[Path]) -> list[Path]:
     """Send every page without a cache entry to the pool; returns the pages sent."""
-    global _pool, _submitting
+    global _pool, _submitting, _pool_broke
     if _submitting is not None:
         _submitting.join()
     _sent.clear()  # each build keeps its own account (an earlier build may have stopped before waiting for all)
@@ -85,9 +87,9 @@ def start(paths: list[Path]) -> list[Path]:
     missing = [path.resolve() for path in paths if engine.needs_run(path)]
     if len(missing) < MIN_PAGES_FOR_POOL and _pool is None:
         return []  # the hook runs them itself, as they come
-    if _pool is not None and getattr(_pool, "_broken", False):
-        _pool.shutdown(cancel_futures=True)  # a worker died (killed, out of memory): start afresh, not fail every rebuild
-        _pool = None
+    if _pool is not None and _pool_broke:
+        _pool.shutdown(cancel_futures=True)  # start afresh, not fail every rebuild
+        _pool, _pool_broke = None, False
     if _pool is None:
         workers = max(1, min(os.cpu_count() or 1, len(missing)))
         _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context())
@@ -95,10 +97,12 @@ def start(paths: list[Path]) -> list[Path]:
     pool = _pool
 
     def submit() -> None:  # the first submit waits for the server's imports: not on the build's thread
+        global _pool_broke
         try:
             for path in missing:
                 _pending[path] = pool.submit(_run, path)
         except Exception as error:  # the server or the pool failed: the build runs what is left itself, as with a failed run
+            _pool_broke = _pool_broke or isinstance(error, BrokenProcessPool)
             log.info("verified: the worker pool stopped (%s: %s); the build runs the remaining pages itself", type(error).__name__, error)
 
     _sent.update(missing)
@@ -116,5 +120,8 @@ def wait(path: Path) -> bool:
     _sent.discard(path)
     if _submitting is not None:
         _submitting.join()
+    global _pool_broke
     future = _pending.pop(path, None)
-    return future is not None and future.exception() is None
+    error = future.exception() if future is not None else None
+    _pool_broke = _pool_broke or isinstance(error, BrokenProcessPool)
+    return future is not None and error is None

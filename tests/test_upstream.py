@@ -1,0 +1,29 @@
+"""The private names of other packages that the engine relies on (verified/upstream.py) are all still there, and
+the list is complete: a private name used anywhere in verified/ is listed."""
+
+import re
+from pathlib import Path
+
+from verified import upstream
+
+
+def test_every_private_name_the_engine_uses_still_exists():
+    assert upstream.missing() == []
+
+
+def test_a_name_an_upgrade_removed_is_reported_with_package_version_and_use(monkeypatch):
+    gone = upstream.Private("markdown-katex", "markdown_katex.wrapper", "_no_such_name", "verified/katex.py", "a test")
+    monkeypatch.setattr(upstream, "NAMES", [gone])
+    [message] = upstream.missing()
+    assert re.fullmatch(r"markdown-katex [\d.]+: markdown_katex\.wrapper\._no_such_name is gone \(used in verified/katex\.py\)", message)
+
+
+def test_every_private_name_used_in_the_engine_is_listed():
+    """`module._name` where module is another package's (wrapper, extension, jupyter_plugin, forkserver): listed."""
+    listed = {private.name.split(".")[-1] for private in upstream.NAMES}
+    used = set()
+    for path in Path(upstream.__file__).parent.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\b(?:wrapper|extension|jupyter_plugin|_forkserver)\.(_\w+)", text))
+        used |= set(re.findall(r'getattr\([\w.]+, "(_\w+)"', text)) - {"_original", "_verified"}  # our own markers
+    assert used and used <= listed, used - listed
