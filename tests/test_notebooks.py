@@ -11,7 +11,7 @@ from jupyter_client.manager import start_new_kernel
 
 from tests import verdicts
 from tests.helpers import ROOT
-from verified import compare, engine, notebook_export
+from verified import compare, engine, notebook_export, session
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
 
@@ -31,8 +31,8 @@ def cell_output(cell: nbformat.NotebookNode) -> str:
         if output.output_type == "stream" and output.name == "stdout":
             text += output.text
         elif output.output_type == "error":
-            # the line traceback.format_exception_only writes, which is what the page's checked output holds
-            text += f"{output.ename}: {output.evalue}\n" if output.evalue else f"{output.ename}\n"
+            # the line traceback.format_exception_only writes, as the page shows it (wrapped at 80 columns)
+            text += session.wrapped_exception(f"{output.ename}: {output.evalue}" if output.evalue else output.ename)
     return text
 
 

@@ -236,7 +236,7 @@ def test_verification_report_is_filled_in_by_the_build_from_what_it_checked(site
         runs = zip(report.blocks, report.runs, strict=True)
         expected_twins += [(block.twin, twins.fields(run.output)) for block, run in runs if block.twin]
     adaptive = ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "RMSprop"]
-    others = ["SparseAdam"]
+    others = ["Rprop", "ASGD", "SparseAdam", "Adafactor", "Muon"]
     expected_names = ["Adam and AdamW", "L-BFGS", "Learning-rate schedulers", "SGD", *adaptive, *others]
     assert sorted(name for name, _ in expected_twins) == sorted(expected_names)
     # Outputs whose lesson is the reference arithmetic's last bits stay rare (DESIGN.md, "Portability").

@@ -119,7 +119,7 @@ def _take_figures() -> tuple[list[str], bool]:
     return svgs, laid_out
 
 
-def _wrapped(message: str, width: int = 80) -> str:
+def wrapped_exception(message: str, width: int = 80) -> str:
     """An expected exception as the page shows it: its lines wrapped at `width` columns, so a long message does not
     make the reader scroll sideways (the words and their order are the exception's)."""
     lines = [
@@ -151,7 +151,7 @@ class PageSession:
                 if isinstance(exception, KeyboardInterrupt):
                     raise
                 if block.raises and type(exception).__name__ == block.raises:
-                    stdout.write(_wrapped("".join(traceback.format_exception_only(exception))))
+                    stdout.write(wrapped_exception("".join(traceback.format_exception_only(exception))))
                 else:
                     error = self.format_traceback(exception)
             figures, laid_out = _take_figures()  # inside the redirect: matplotlib's warnings are the page's
