@@ -17,7 +17,7 @@ class Rprop:
     @torch.no_grad()
     def step(self):
         eta_minus, eta_plus = self.etas
-        delta_min, delta_max = self.step_sizes
+        Gamma_min, Gamma_max = self.step_sizes  # (Γmin, Γmax), torch's step_size_min and step_size_max
         for i, theta in enumerate(self.params):
             if theta.grad is None:  # no gradient: no step, and t does not advance
                 continue
@@ -29,7 +29,7 @@ class Rprop:
             eta = torch.ones_like(s)  # s = 0: Δ keeps its value
             eta[s > 0] = eta_plus  # same sign: Δ grows
             eta[s < 0] = eta_minus  # sign change: Δ shrinks
-            self.delta[i] = (eta * self.delta[i]).clamp(delta_min, delta_max)  # Δ ← clamp(η Δ, Γmin, Γmax)
+            self.delta[i] = (eta * self.delta[i]).clamp(Gamma_min, Gamma_max)  # Δ ← clamp(η Δ, Γmin, Γmax)
             g = torch.where(s < 0, 0.0, g)  # sign change: g ← 0 (no move now, no adaptation next step)
             theta.sub_(self.delta[i] * g.sign())  # θ ← θ − Δ sign(g)
             self.g_prev[i] = g  # g_prev ← g

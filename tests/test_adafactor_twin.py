@@ -12,10 +12,19 @@ binds for the small gradients), ε₂ from 0 to 10, d from 1 to 10, gradients fr
 tensors of 0 to 3 dimensions, and a tensor `lr` changed mid-run.
 
 The foreach path is not the for-loop bit for bit where ATen's kernels fuse a multiply into an add: the for-loop's
-`param.add_(update, alpha=...)` (line 416) is then one rounding, the foreach path's `_foreach_mul_` then
-`_foreach_add_` (lines 598–599) two. Measured at every step of every optim_db configuration: under half an ulp of
-|θ| + max|θ| on AVX2 kernels, and bit for bit on ATen's plain kernels; the test allows one.
+`param.add_(update, alpha=...)` (line 416) is then one rounding (ATen's vectorised add is `vec::fmadd(other, alpha,
+self)`, aten/src/ATen/native/ufunc/add.h), the foreach path's `_foreach_mul_` then `_foreach_add_` (lines 598–599)
+two. Measured at every step of every optim_db configuration: under half an ulp of |θ| + max|θ| on AVX2 kernels; the
+test allows one. `test_add_with_alpha_rounds_once_on_avx2_and_twice_on_default_kernels` runs a fresh process per
+ATEN_CPU_CAPABILITY: on AVX2, `add_` with `alpha=` is the exact x + αy rounded once and the paths differ; on ATen's
+default kernels it is x + (αy) rounded twice, and the paths agree bit for bit at every step.
 """
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -35,6 +44,7 @@ from tests.optim_twins import (
     shape_lists,
     weight_decays,
 )
+from verified.arithmetic import _cpu_flags, machine_holds_pins
 
 # A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
 pytestmark = pytest.mark.reuse_passing_verdict
@@ -56,6 +66,59 @@ def test_optim_db_has_the_five_configurations_the_page_names():
 @pytest.mark.parametrize(("torch_cls", "kwargs"), CONFIGS)
 def test_foreach_is_the_for_loop_within_an_ulp_at_every_step(torch_cls, kwargs):
     assert_paths_agree_at_every_step(torch_cls, kwargs, {"foreach": True}, ulps=1, none_every=4)
+
+
+KERNEL_CHECK = textwrap.dedent(
+    """
+    from fractions import Fraction
+
+    import torch
+    from torch.testing._internal.common_optimizers import optim_db
+
+    from snippets.twin_check import run_pair
+
+    F64 = torch.float64
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(1000, generator=gen, dtype=F64), torch.randn(1000, generator=gen, dtype=F64)
+    alpha = -0.123456789
+    fused = x.clone().add_(y, alpha=alpha).tolist()
+    once = [float(Fraction(a) + Fraction(alpha) * Fraction(b)) for a, b in zip(x.tolist(), y.tolist())]
+    twice = (x + alpha * y).tolist()
+    equal_paths = True
+    info = next(i for i in optim_db if i.optim_cls is torch.optim.Adafactor)
+    for i in info.optim_inputs_func("cpu"):
+        kwargs = i.kwargs
+        loop = run_pair(torch.optim.Adafactor, torch.optim.Adafactor, {**kwargs, "foreach": False}, none_every=4)
+        other = run_pair(torch.optim.Adafactor, torch.optim.Adafactor, {**kwargs, "foreach": True}, none_every=4)
+        for (p_loop, _), (p_other, _) in zip(loop, other, strict=True):
+            equal_paths &= all(torch.equal(a, b) for a, b in zip(p_loop, p_other, strict=True))
+    print(torch.backends.cpu.get_cpu_capability(), fused == once, fused == twice, equal_paths)
+    """
+)
+
+
+@pytest.mark.skipif(not machine_holds_pins(), reason="ATEN_CPU_CAPABILITY names x86 kernels; needs AVX2 and FMA")
+@pytest.mark.parametrize(
+    ("capability", "expected"),
+    [
+        ("avx2", "AVX2 True False False"),
+        pytest.param(
+            "avx512",
+            "AVX512 True False False",
+            marks=pytest.mark.skipif("avx512f" not in _cpu_flags(), reason="needs AVX-512"),
+        ),
+        ("default", "DEFAULT False True True"),
+    ],
+)
+def test_add_with_alpha_rounds_once_on_avx2_and_twice_on_default_kernels(capability, expected):
+    """`add_(y, alpha=)` is the exact x + αy rounded once (a fused multiply-add) on AVX2 and AVX-512 kernels, and
+    x + (αy) rounded twice on ATen's default ones; so the foreach path (multiply, then add) is the for-loop bit for bit
+    at every step of every optim_db configuration on the default kernels only (the Adafactor page's claims)."""
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": capability}
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", KERNEL_CHECK], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == expected
 
 
 def test_adafactor_has_no_fused_or_differentiable_path_and_defaults_to_the_for_loop():
@@ -227,8 +290,10 @@ def test_twin_defaults_are_torch_defaults():
 
 
 def test_clamp_of_mean_r_at_eps1_is_undone_by_clipping_for_a_tiny_matrix_gradient():
-    """RMS(G) = 1e-9 < √ε₁: torch raises mean(R) to ε₁, which scales U up (RMS 16 instead of 1.04); clipping to RMS 1
-    then gives the Û of the unclamped box, in torch and in the twin."""
+    """A 4 × 5 gradient of RMS about 1e-9 (the Adafactor page's): mean(G²) < ε₁, so torch raises mean(R) to ε₁; U has
+    an RMS between 1 and 2 without that clamp and above 10 with it (the page prints both). Since both are above d = 1,
+    clipping gives Û = U / RMS(U) either way: one step from θ = 1 is 1 − 0.01 U / RMS(U) (to 1e-12), in torch and in
+    the twin."""
     G = 1e-9 * torch.randn(4, 5, generator=torch.Generator().manual_seed(0), dtype=F64)
     eps1 = torch.finfo(F64).eps
     assert (G**2).mean() < eps1

@@ -4,9 +4,11 @@ for-loop.
 Tolerance: float64 parameters, `rtol = atol = 1e-12`. The twin computes `(1 − λη)θ − ηg` in one expression where
 torch multiplies in place and then adds (`mul_`, `add_(alpha=−η)`), so the two round differently: the largest gap the
 page's twin check measures (`largest_difference` of snippets/twin_check.py, 60 steps of every optim_db
-configuration, on the reference arithmetic) is below 1e-15. η and μ are compared exactly: torch keeps them in
-float32 0-dim tensors and the twin rounds them the same way (`stored`); without that rounding the twin misses torch
-by about 1e-8 (a test below shows it), far outside the tolerance, so 1e-12 is rounding level and not a float32 one.
+configuration) is 8.9e-16 on the reference arithmetic; the page asserts below 1e-14, which holds under every
+arithmetic its portability check runs (which roundings differ depends on the CPU's kernels). η and μ are compared
+exactly: torch keeps them in float32 0-dim tensors and the twin rounds them the same way (`stored`); without that
+rounding the twin misses torch by about 1e-8 (a test below shows it), far outside the tolerance, so 1e-12 is rounding
+level and not a float32 one.
 
 torch's own foreach path is compared with its for-loop at float32 level, not bit for bit: it computes η in float32
 arithmetic (asgd.py line 412, `step` a float32 tensor) where the for-loop computes it in float64 before storing it
@@ -90,19 +92,19 @@ def test_differentiable_path_is_the_for_loop_bit_for_bit(torch_cls, kwargs):
 @pytest.mark.parametrize(("torch_cls", "kwargs"), CONFIGS)
 def test_foreach_agrees_with_the_for_loop_to_float32_level(torch_cls, kwargs):
     """foreach=True: its η is a float32 computation (line 412), within two float32 roundings of the for-loop's, so
-    its parameters stay within 1e-6 of the step's largest |θ| of the for-loop's (float32 level; measured: 7e-8 at
-    most), after every step of 60."""
+    its parameters stay within 2e-7 of the step's largest |θ| of the for-loop's (float32 level; measured: 7e-8 at
+    most, on every configuration), after every step of 60."""
     loop = run_pair(torch_cls, torch_cls, {**kwargs, "t0": 5, "foreach": False}, none_every=4)
     batched = run_pair(torch_cls, torch_cls, {**kwargs, "t0": 5, "foreach": True}, none_every=4)
     for (p_loop, _), (p_batched, _) in zip(loop, batched, strict=True):
         scale = max(p.abs().max().item() for p in p_loop)
         for a, b in zip(p_loop, p_batched, strict=True):
-            torch.testing.assert_close(b, a, rtol=1e-6, atol=1e-6 * scale)
+            torch.testing.assert_close(b, a, rtol=2e-7, atol=2e-7 * scale)
 
 
 def test_foreach_eta_differs_from_the_for_loop_by_float32_roundings():
-    """The page's claim: 300 steps with the defaults, the two paths' η differ at some steps, never by more than two
-    float32 roundings."""
+    """The page's claim, that the two paths' η differ at some steps and never by more than two float32 roundings (the
+    page runs 12 steps of every optim_db configuration with t0 = 5), here on a longer run: 300 steps of the defaults."""
     etas = {}
     for foreach in (False, True):
         theta = torch.ones(1, dtype=F64)

@@ -115,6 +115,29 @@ def test_newton_schulz_is_torchs_bit_for_bit(shape, ns_steps, coefficients):
         assert torch.equal(ours, theirs)
 
 
+def test_each_addmm_rounds_once_from_float32():
+    """Torch's two `addmm` lines in bfloat16 are the same lines computed in float32 and rounded to bfloat16 once, at
+    each of 5 steps on the Muon page's two 16 × 32 matrices (a random one, and one with its singular vectors and
+    singular values from 1 down to 0.001); written as separate bfloat16 operations they round differently."""
+    a, b, c = MUON
+    G = torch.randn(16, 32, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    U, _, Vh = torch.linalg.svd(G, full_matrices=False)
+    spread = U @ torch.diag(torch.logspace(0, -3, 16, dtype=torch.float64)) @ Vh
+    for M in (G, spread):
+        X = M.bfloat16()
+        X = X / X.norm()
+        separate_differs = False
+        for _ in range(5):
+            A = X @ X.T
+            P = torch.addmm(A, A, A, beta=b, alpha=c)
+            assert torch.equal(P, (b * A.float() + c * (A.float() @ A.float())).bfloat16())
+            separate_differs |= not torch.equal(P, b * A + c * (A @ A))
+            X_next = torch.addmm(X, P, X, beta=a)
+            assert torch.equal(X_next, (a * X.float() + P.float() @ X.float()).bfloat16())
+            X = X_next
+        assert separate_differs
+
+
 @pytest.mark.parametrize("shape", [(3, 5), (5, 3), (8, 8)])
 def test_float64_iteration_maps_each_singular_value_by_the_polynomial(shape):
     """X_k = U p^k(Σ/‖G‖_F) Vᵀ: the iteration keeps the singular vectors and moves only the singular values."""
@@ -142,7 +165,7 @@ def test_tall_matrices_are_transposed_without_changing_the_result():
 
 
 def test_five_steps_put_every_singular_value_above_0_0015_in_the_band():
-    """The page's band: after 5 steps σ₀ ≥ 0.0015 lands in [0.68, 1.21], never at 1 exactly; σ₀ = 0.0014 does not."""
+    """The page's band: after 5 steps σ₀ ≥ 0.0015 lands in [0.68, 1.21]; σ₀ = 0.0014 does not."""
     a, b, c = MUON
     sigma = torch.logspace(-4, 0, 4001, dtype=torch.float64)
     x = sigma.clone()
