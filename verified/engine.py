@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,10 +141,28 @@ def _output_matches(block: Block, output: str) -> bool:
 
 
 def _read(path: Path, proj: project.Project, text: str | None = None) -> tuple[source.Source, list[Block]]:
+    """The page expanded and parsed; kept while neither its text nor any file it includes changes (a build asks twice:
+    for the cache key when it hands pages to its workers, and when it checks them)."""
     if path.suffix == ".py":
         return notebook.read(path, proj)
+    if text is None:
+        text = path.read_text(encoding="utf-8")
+    kept = _parsed.get(path)
+    if kept is not None and kept[0] == text and kept[1] == _included_files(kept[2], proj):
+        return dataclasses.replace(kept[2]), kept[3]  # a copy: the hook may replace the lines of a page with bad math
     src = source.read(path, proj, text)
-    return src, block_parser.parse(src)
+    blocks = block_parser.parse(src)
+    _parsed[path] = (text, _included_files(src, proj), src, blocks)
+    return dataclasses.replace(src), blocks
+
+
+_parsed: dict[Path, tuple[str, list[tuple[str, bytes | None]], source.Source, list[Block]]] = {}
+
+
+def _included_files(src: source.Source, proj: project.Project) -> list[tuple[str, bytes | None]]:
+    """Each file the page includes, with its bytes (None if it is gone): a snippet edited in the same second counts."""
+    names = sorted({origin.path for origin in src.origins} - {src.display})
+    return [(name, (proj.root / name).read_bytes() if (proj.root / name).is_file() else None) for name in names]
 
 
 def needs_run(path: Path) -> bool:
