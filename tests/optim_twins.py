@@ -34,6 +34,7 @@ __all__ = [
     "final_params",
     "grad_scales",
     "run_pair",
+    "run_pair_keeping_optimizers",
     "shape_lists",
     "weight_decays",
 ]
@@ -63,27 +64,31 @@ def assert_close_run(*args, tol=None, **kwargs) -> None:
 # Twin against torch: state, defaults, one step.
 
 
+def run_pair_keeping_optimizers(torch_class: type, twin_class: type, kwargs: dict, **options) -> Iterator:
+    """`run_pair`, yielding also torch's optimizer and the twin after each step, to compare their state."""
+    made = {}
+
+    def keep(cls: type, key: str):  # type: ignore[no-untyped-def]
+        def build(params, **kw):  # type: ignore[no-untyped-def]
+            made[key] = cls(params, **kw)
+            return made[key]
+
+        return build
+
+    for theirs, ours in run_pair(keep(torch_class, "torch"), keep(twin_class, "twin"), kwargs, **options):
+        yield theirs, ours, made["torch"], made["twin"]
+
+
 def assert_state_matches_at_every_step(torch_class: type, twin_class: type, kwargs: dict, state: dict[str, str]) -> None:
     """Over `run_pair`'s 60 steps (the first parameter skipping every 5th), `state` (twin attribute → torch's state key)
     within rtol 1e-12 and t = torch's step after every step; the first parameter's t lags, the second's reaches 60."""
-    made = {}
-
-    def make_torch(params, **kw):
-        made["torch"] = torch_class(params, **kw)
-        return made["torch"]
-
-    def make_twin(params, **kw):
-        made["twin"] = twin_class(params, **kw)
-        return made["twin"]
-
-    for theirs, _ in run_pair(make_torch, make_twin, kwargs, none_every=5):
-        twin = made["twin"]
+    for theirs, _, optimizer, twin in run_pair_keeping_optimizers(torch_class, twin_class, kwargs, none_every=5):
         for i, p in enumerate(theirs):
-            torch_state = made["torch"].state[p]
+            torch_state = optimizer.state[p]
             for attribute, key in state.items():
                 torch.testing.assert_close(getattr(twin, attribute)[i], torch_state[key], rtol=1e-12, atol=0)
             assert twin.t[i] == torch_state["step"].item()
-    assert made["twin"].t[0] < made["twin"].t[1] == 60
+    assert twin.t[0] < twin.t[1] == 60
 
 
 def assert_state_matches_after_skipped_steps(torch_class: type, twin_class: type, kwargs: dict, state: dict[str, str], seed: int) -> None:

@@ -32,7 +32,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snippets.adafactor import Adafactor
-from snippets.twin_check import run_pair
 from tests.optim_twins import (
     assert_close_run,
     assert_defaults_match,
@@ -41,6 +40,7 @@ from tests.optim_twins import (
     assert_paths_agree_at_every_step,
     db_configs,
     grad_scales,
+    run_pair_keeping_optimizers,
     shape_lists,
     weight_decays,
 )
@@ -162,20 +162,10 @@ def test_twin_matches_torch_on_random_hyperparameters(
 
 def test_state_matches_torch_state_including_the_step_count():
     """R, C (matrices and stacks), V (vectors, scalars) and t against row_var, col_var, variance and step, every step."""
-    made = {}
-
-    def make(cls, key):
-        def build(params, **kw):
-            made[key] = cls(params, **kw)
-            return made[key]
-
-        return build
-
     kwargs = {"lr": 0.05, "beta2_decay": -0.6, "weight_decay": 0.1}
-    for theirs, _ in run_pair(make(torch.optim.Adafactor, "torch"), make(Adafactor, "twin"), kwargs, shapes=SHAPES, none_every=3):
-        twin = made["twin"]
+    for theirs, _, optimizer, twin in run_pair_keeping_optimizers(torch.optim.Adafactor, Adafactor, kwargs, shapes=SHAPES, none_every=3):
         for i, p in enumerate(theirs):
-            state = made["torch"].state[p]
+            state = optimizer.state[p]
             if p.dim() > 1:
                 assert set(state) == {"step", "row_var", "col_var"}
                 torch.testing.assert_close(twin.R[i], state["row_var"], rtol=1e-12, atol=0)
@@ -184,7 +174,7 @@ def test_state_matches_torch_state_including_the_step_count():
                 assert set(state) == {"step", "variance"}
                 torch.testing.assert_close(twin.V[i], state["variance"], rtol=1e-12, atol=0)
             assert twin.t[i] == state["step"].item()
-    assert made["twin"].t[0] < made["twin"].t[1] == 60
+    assert twin.t[0] < twin.t[1] == 60
 
 
 @pytest.mark.parametrize("cls", [torch.optim.Adafactor, Adafactor])

@@ -25,8 +25,7 @@ from hypothesis import strategies as st
 from torch.optim._muon import _adjust_lr, _zeropower_via_newtonschulz
 
 from snippets.muon import Muon, adjust_lr, newton_schulz
-from snippets.twin_check import run_pair
-from tests.optim_twins import assert_close_run, assert_no_fused_path, db_configs, grad_scales, weight_decays
+from tests.optim_twins import assert_close_run, assert_no_fused_path, db_configs, grad_scales, run_pair_keeping_optimizers, weight_decays
 
 # A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
 pytestmark = pytest.mark.reuse_passing_verdict
@@ -81,24 +80,16 @@ def test_twin_matches_torch_on_random_hyperparameters(
 
 def test_momentum_buffer_matches_torch_state_with_skipped_steps():
     """B against torch's `momentum_buffer` after every step; a matrix without a gradient keeps its buffer."""
-    made = {}
-
-    def make(cls, key):
-        def build(params, **kw):
-            made[key] = cls(params, **kw)
-            return made[key]
-
-        return build
-
     kwargs = {"lr": 0.05, "momentum": 0.9, "nesterov": False}
     frozen = None
-    for k, (theirs, _) in enumerate(run_pair(make(torch.optim.Muon, "torch"), make(Muon, "twin"), kwargs, shapes=MATRICES, none_every=3)):
+    run = run_pair_keeping_optimizers(torch.optim.Muon, Muon, kwargs, shapes=MATRICES, none_every=3)
+    for k, (theirs, _, optimizer, twin) in enumerate(run):
         for i, p in enumerate(theirs):
-            torch.testing.assert_close(made["twin"].B[i], made["torch"].state[p]["momentum_buffer"], rtol=1e-12, atol=1e-15)
-        assert set(made["torch"].state[theirs[1]]) == {"momentum_buffer"}  # no step count
+            torch.testing.assert_close(twin.B[i], optimizer.state[p]["momentum_buffer"], rtol=1e-12, atol=1e-15)
+        assert set(optimizer.state[theirs[1]]) == {"momentum_buffer"}  # no step count
         if k % 3 == 1:  # the first matrix had no gradient this step: its buffer did not decay
-            assert torch.equal(made["twin"].B[0], frozen)
-        frozen = made["twin"].B[0].clone()
+            assert torch.equal(twin.B[0], frozen)
+        frozen = twin.B[0].clone()
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 5), (5, 3), (4, 4), (16, 32), (32, 16)])

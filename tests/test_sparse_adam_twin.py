@@ -17,8 +17,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snippets.sparse_adam import SparseAdam
-from snippets.twin_check import as_sparse, run_pair
-from tests.optim_twins import TOL, assert_close_run, assert_defaults_match, betas_near_0_or_1, db_configs, eps_1e_16_to_10, grad_scales
+from snippets.twin_check import as_sparse
+from tests.optim_twins import (
+    TOL,
+    assert_close_run,
+    assert_defaults_match,
+    betas_near_0_or_1,
+    db_configs,
+    eps_1e_16_to_10,
+    grad_scales,
+    run_pair_keeping_optimizers,
+)
 
 # A twin compared with torch: its verdict depends only on the files and packages it reads (tests/verdicts.py).
 pytestmark = pytest.mark.reuse_passing_verdict
@@ -55,37 +64,30 @@ def test_twin_matches_torch_on_random_hyperparameters(lr, tensor_lr, beta1, beta
 def test_state_and_step_count_match_torch_and_untouched_rows_keep_everything():
     """m, v and t against torch's `exp_avg`, `exp_avg_sq` and `step` at every step; rows absent from a step's gradient
     keep θ, m and v bit for bit, in torch and in the twin, while t counts every step the tensor had a gradient."""
-    made = {}
 
-    def make(cls, key):
-        def build(params, **kw):
-            made[key] = cls(params, **kw)
-            return made[key]
-
-        return build
-
-    def everything(theirs, ours):  # per parameter: torch's θ, m, v and the twin's θ, m, v
-        torch_state, twin = made["torch"].state, made["twin"]
+    def everything(theirs, ours, optimizer, twin):  # per parameter: torch's θ, m, v and the twin's θ, m, v
+        torch_state = optimizer.state
         return [
             [x.detach().clone() for x in (p, torch_state[p]["exp_avg"], torch_state[p]["exp_avg_sq"], q, twin.m[i], twin.v[i])]
             for i, (p, q) in enumerate(zip(theirs, ours, strict=True))
         ]
 
     previous, untouched = None, 0
-    for theirs, ours in run_pair(make(torch.optim.SparseAdam, "torch"), make(SparseAdam, "twin"), {"lr": 0.05}, shapes=SHAPES, sparse=True):
-        now = everything(theirs, ours)
+    run = run_pair_keeping_optimizers(torch.optim.SparseAdam, SparseAdam, {"lr": 0.05}, shapes=SHAPES, sparse=True)
+    for theirs, ours, optimizer, twin in run:
+        now = everything(theirs, ours, optimizer, twin)
         for i, p in enumerate(theirs):
-            state = made["torch"].state[p]
-            torch.testing.assert_close(made["twin"].m[i], state["exp_avg"], **TOL)
-            torch.testing.assert_close(made["twin"].v[i], state["exp_avg_sq"], **TOL)
-            assert made["twin"].t[i] == state["step"]
+            state = optimizer.state[p]
+            torch.testing.assert_close(twin.m[i], state["exp_avg"], **TOL)
+            torch.testing.assert_close(twin.v[i], state["exp_avg_sq"], **TOL)
+            assert twin.t[i] == state["step"]
             rows = set(p.grad.coalesce().indices()[0].tolist())
             if previous is not None:
                 for r in set(range(p.shape[0])) - rows:
                     assert all(torch.equal(a[r], b[r]) for a, b in zip(now[i], previous[i], strict=True))
                     untouched += 1
         previous = now
-    assert made["twin"].t == [60, 60, 60] and untouched > 200  # rows left out by a step, each checked
+    assert twin.t == [60, 60, 60] and untouched > 200  # rows left out by a step, each checked
 
 
 def test_an_empty_gradient_advances_t_and_moves_nothing():
