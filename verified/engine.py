@@ -165,6 +165,17 @@ def _included_files(src: source.Source, proj: project.Project) -> list[tuple[str
     return [(name, (proj.root / name).read_bytes() if (proj.root / name).is_file() else None) for name in names]
 
 
+def sources(paths: list[Path]) -> list[source.Source]:
+    """The expanded text of each page that can be read (one that cannot is reported, at its line, when checked)."""
+    readable = []
+    for path in paths:
+        try:
+            readable.append(_read(path.resolve(), project.for_path(path))[0])
+        except PageError:
+            pass
+    return readable
+
+
 def needs_run(path: Path) -> bool:
     """Whether checking the page would execute code: it has blocks and no cache entry. A page that cannot be read has
     nothing to run (checking it reports why)."""

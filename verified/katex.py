@@ -247,17 +247,10 @@ def render(formula: Formula, options: dict) -> str:
     return extension.md_block2html(formula.tex, dict(options)) if formula.display else extension.md_inline2html(formula.tex, dict(options))
 
 
-def prerender(paths: Iterable[Path], options: dict) -> None:
+def prerender(sources: Iterable[Source], options: dict) -> None:
     """Render the pages' formulas into the cache ahead of `check`, while the build would only be waiting (for the
-    pages' runs). A page that cannot be read, or a formula KaTeX rejects, is left for `check`, which reports it."""
-    from verified import project, source
-    from verified.errors import PageError
-
-    for path in paths:
-        try:
-            src = source.read(path, project.for_path(path))
-        except PageError:
-            continue
+    pages' runs). A formula KaTeX rejects is left for `check`, which reports it at its line."""
+    for src in sources:
         for formula in find(src.lines):
             try:
                 render(formula, options)

@@ -94,7 +94,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         notebooks = [str(path) for path in pages if path.suffix == ".py"]
         notebook_page.execute_early(config.plugins["mkdocs-jupyter"], notebooks)
     if sent:  # the build would now wait for the first of those runs: render their formulas meanwhile
-        katex.prerender([path for path in sent if path.suffix == ".md"], build.katex_options)
+        katex.prerender(engine.sources([path for path in sent if path.suffix == ".md"]), build.katex_options)
     return files
 
 

@@ -114,13 +114,13 @@ def start(paths: list[Path]) -> list[Path]:
 def wait(path: Path) -> bool:
     """Block until the page's run (if one was sent) has finished; True if a worker ran it for this build. A worker
     that failed leaves no cache entry, so the build then runs the page itself and reports what went wrong, with its line."""
+    global _pool_broke
     path = Path(path).resolve()
     if path not in _sent:
         return False
     _sent.discard(path)
     if _submitting is not None:
         _submitting.join()
-    global _pool_broke
     future = _pending.pop(path, None)
     error = future.exception() if future is not None else None
     _pool_broke = _pool_broke or isinstance(error, BrokenProcessPool)
