@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import FENCE, make_project, page
-from verified import arithmetic, cache, engine, project, render, twins, versions
+from verified import arithmetic, cache, directives, engine, project, render, twins, versions
 
 GOOD = page(
     """
@@ -293,6 +293,25 @@ def test_twin_check_that_does_not_say_what_it_compared_fails_at_its_line(tmp_pat
 def test_misplaced_or_misspelt_directive_is_refused_with_its_line(tmp_path, directive, message):
     report = engine.check_page(write(tmp_path, "directive.md", page("# Directive", directive, "Prose, not a block.")), use_cache=False)
     assert report.text().startswith("docs/directive.md:3: ") and message in report.text(), report.text()
+
+
+@pytest.mark.parametrize("name", sorted(directives.DIRECTIVES))
+def test_every_directive_without_its_argument_is_refused_in_the_registry_words(tmp_path, name):
+    text = page("# Bare", f"<!--verified:{name}-->", f"{FENCE}python", "x = 1", FENCE)
+    report = engine.check_page(write(tmp_path, "bare.md", text), use_cache=False)
+    assert report.text() == f"docs/bare.md:3: <!--verified:{name} ...--> {directives.DIRECTIVES[name].needs}", report.text()
+
+
+def test_a_new_directive_is_one_registry_entry_parsed_and_checked_on_its_block(tmp_path, monkeypatch):
+    """Sybil's region + evaluator: the entry's argument rule and check are all the engine needs to know."""
+    quiet = directives.Directive(
+        "WHY", bool, "needs a reason", lambda argument, block, run: "printed nothing" if argument and not run.output else None
+    )
+    monkeypatch.setitem(directives.DIRECTIVES, "prints", quiet)
+    text = page("# New", "<!--verified:prints because-->", f"{FENCE}python", "x = 1", FENCE)
+    report = engine.check_page(write(tmp_path, "new.md", text), use_cache=False)
+    assert report.blocks[0].directives == {"prints": "because"}
+    assert report.text() == "docs/new.md:5: printed nothing", report.text()
 
 
 DECLARED = page(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pytest_codeblocks import extract_from_buffer
 
+from verified.directives import DIRECTIVES, KNOWN, REPORT_SECTIONS
 from verified.errors import PageError
 from verified.source import Source
 
@@ -15,13 +16,6 @@ RUN = "python"
 # Fences that look like Python but would be skipped by pytest-codeblocks: refused, never silently ignored.
 LOOKS_LIKE_PYTHON = re.compile(r"^(py|py3|python3|pycon|ipython|ipython3|\{.*python.*\})$")
 OWN_DIRECTIVE = re.compile(r"^<!--\s*verified:(?P<name>[\w-]+)\s*(?P<arg>.*?)\s*-->$")
-# Directives on the line before a ```python block, and the one that stands alone (where the build puts its report).
-BLOCK_DIRECTIVES = ("raises", "twin-check", "platform-dependent", "figure", "reads")
-REPORT_SECTIONS = ("pages", "twins", "environment")
-KNOWN = (
-    "<!--verified:raises ExceptionName-->, <!--verified:twin-check TwinName-->, <!--verified:platform-dependent REASON-->, "
-    "<!--verified:figure DESCRIPTION-->, <!--verified:reads PATH ...--> and <!--verified:report pages|twins|environment-->"
-)
 IMPORTS_SNIPPETS = re.compile(r"^\s*(from|import)\s+snippets\b", re.MULTILINE)
 EXPECTED_OUTPUT = re.compile(r"^<!--[-\s]*pytest-codeblocks:expected-output(-ignore-whitespace)?[-\s]*-->$")
 
@@ -32,16 +26,35 @@ class Block:
     code: str
     expected: str | None  # None: the block has no expected-output fence
     ignore_whitespace: bool
-    raises: str | None  # exception class name the block must raise, from <!--verified:raises Name-->
     end: int  # closing fence of the code, expanded line number
     output_fence: tuple[int, int] | None  # opening and closing line of the expected-output fence, expanded numbers
-    twin: str | None = None  # the formula twin this block checks against torch, from <!--verified:twin-check Name-->
-    # Why the block's output is the reference arithmetic's last bits, from <!--verified:platform-dependent REASON-->:
-    # the page shows a note; off the reference arithmetic its numbers are compared by verified.compare's stated rule.
-    platform_dependent: str | None = None
-    figure: str | None = None  # what the figure the block draws shows, from <!--verified:figure DESCRIPTION-->: its alt text
-    # Files or folders of the project the block reads as data, from <!--verified:reads PATH ...-->: part of the cache key.
-    reads: tuple[str, ...] = ()
+    directives: dict[str, str] = field(default_factory=dict)  # <!--verified:NAME ARGUMENT--> above it (verified.directives)
+
+    @property
+    def raises(self) -> str | None:
+        """The exception class name the block must raise."""
+        return self.directives.get("raises")
+
+    @property
+    def twin(self) -> str | None:
+        """The formula twin this block checks against torch."""
+        return self.directives.get("twin-check")
+
+    @property
+    def platform_dependent(self) -> str | None:
+        """Why the output is the reference arithmetic's last bits: the page shows a note; off the reference arithmetic
+        its numbers are compared by verified.compare's stated rule."""
+        return self.directives.get("platform-dependent")
+
+    @property
+    def figure(self) -> str | None:
+        """What the figure the block draws shows: its alt text."""
+        return self.directives.get("figure")
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Files or folders of the project the block reads as data: part of the cache key."""
+        return tuple(self.directives.get("reads", "").split())
 
 
 def _fence_close(lines: list[str], opening: int) -> int:
@@ -84,7 +97,7 @@ def _refuse_directives(source: Source) -> None:
                 f"{text}: pytest marks on blocks are not supported; nothing is skipped or expected to fail",
             )
         own = OWN_DIRECTIVE.match(text)
-        if own and own.group("name") not in (*BLOCK_DIRECTIVES, "report"):
+        if own and own.group("name") not in (*DIRECTIVES, "report"):
             raise PageError(source.display, source.origins[number - 1].line, f"unknown directive {text}; the engine knows {KNOWN}")
         if own and own.group("name") == "report" and own.group("arg") not in REPORT_SECTIONS:
             raise PageError(
@@ -135,21 +148,15 @@ def parse(source: Source) -> list[Block]:
             opening = _next_nonblank(lines, marker)
             assert opening is not None
             output_fence = (opening, _fence_close(lines, opening))
-        directives = _directives_above(source, found_block.lineno)
-        raises, twin, platform_dependent, figure, reads = (directives.get(name) for name in BLOCK_DIRECTIVES)
         blocks.append(
             Block(
                 line=found_block.lineno,
                 code=code,
                 expected=found_block.expected_output,
                 ignore_whitespace=found_block.expected_output_ignore_whitespace,
-                raises=raises,
                 end=end,
                 output_fence=output_fence,
-                twin=twin,
-                platform_dependent=platform_dependent,
-                figure=figure,
-                reads=tuple(reads.split()) if reads else (),
+                directives=_directives_above(source, found_block.lineno),
             )
         )
     _refuse_orphan_directives(source, blocks)
@@ -162,21 +169,11 @@ def _directive_lines_above(lines: list[str], opening: int) -> list[int]:
     number = _previous_nonblank(lines, opening)
     while number:
         own = OWN_DIRECTIVE.match(lines[number - 1].strip())
-        if not own or own.group("name") not in BLOCK_DIRECTIVES:
+        if not own or own.group("name") not in DIRECTIVES:
             break
         found.append(number)
         number = _previous_nonblank(lines, number)
     return found
-
-
-# What each block directive's argument must be, and the message when it is not.
-ARGUMENT_RULES = {
-    "raises": (str.isidentifier, "needs one exception class name"),
-    "twin-check": (bool, "needs the twin's name"),
-    "platform-dependent": (bool, "needs the reason, for the reader (it is shown on the page)"),
-    "figure": (bool, "needs a description of what the figure shows (its alt text, for readers who cannot see it)"),
-    "reads": (bool, "needs the files or folders the block reads, relative to the project's root"),
-}
 
 
 def _directives_above(source: Source, opening: int) -> dict[str, str]:
@@ -187,9 +184,8 @@ def _directives_above(source: Source, opening: int) -> dict[str, str]:
         name, argument, origin = own.group("name"), own.group("arg"), source.origins[number - 1]
         if name in directives:
             raise PageError(origin.path, origin.line, f"two <!--verified:{name} ...--> directives on one block")
-        valid, message = ARGUMENT_RULES[name]
-        if not valid(argument):
-            raise PageError(origin.path, origin.line, f"<!--verified:{name} ...--> {message}")
+        if not DIRECTIVES[name].valid(argument):
+            raise PageError(origin.path, origin.line, f"<!--verified:{name} ...--> {DIRECTIVES[name].needs}")
         directives[name] = argument
     return directives
 
@@ -199,6 +195,6 @@ def _refuse_orphan_directives(source: Source, blocks: list[Block]) -> None:
     attached = {number for block in blocks for number in _directive_lines_above(source.lines, block.line)}
     for number, line in enumerate(source.lines, start=1):
         own = OWN_DIRECTIVE.match(line.strip())
-        if own and own.group("name") in BLOCK_DIRECTIVES and number not in attached:
+        if own and own.group("name") in DIRECTIVES and number not in attached:
             origin = source.origins[number - 1]
             raise PageError(origin.path, origin.line, f"{line.strip()} is not directly followed by a ```python block")

@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verified import arithmetic, cache, compare, fix, katex, notebook, project, source, twins, versions
+from verified import arithmetic, cache, compare, directives, fix, katex, notebook, project, source, versions
 from verified import blocks as block_parser
 from verified.blocks import Block
 from verified.errors import PageError
@@ -73,10 +73,6 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
             continue
         if not outputs_checked:
             continue
-        if block.twin:
-            twin_problem = twins.problem(run.output)
-            if twin_problem:
-                problems.append(Problem(origin.path, origin.line, f"twin check {block.twin!r}: {twin_problem}"))
         if block.expected is None:
             if run.output.strip():
                 problems.append(
@@ -96,14 +92,6 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
                     f"the printed output differs from the expected-output fence{rule}:\n" + compare.diff(block.expected, run.output, fence),
                 )
             )
-        if run.figures and not block.figure:
-            problems.append(
-                Problem(
-                    origin.path,
-                    origin.line,
-                    "the block draws a figure: say what it shows in <!--verified:figure DESCRIPTION--> above the block (its alt text)",
-                )
-            )
         if not run.laid_out:
             problems.append(
                 Problem(
@@ -113,12 +101,7 @@ def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], out
                     "(figures are saved uncropped: without a layout, labels outside the default margins are cut off)",
                 )
             )
-        if block.figure and len(run.figures) != 1:
-            problems.append(
-                Problem(origin.path, origin.line, f"<!--verified:figure ...--> describes one figure, but the block drew {len(run.figures)}")
-            )
-        if block.platform_dependent and block.expected is None:
-            problems.append(Problem(origin.path, origin.line, "a block declared platform-dependent must have an expected-output fence"))
+        problems.extend(Problem(origin.path, origin.line, message) for message in directives.problems(block, run))
     not_run = len(blocks) - len(runs)
     if not_run:
         origin = src.origins[blocks[len(runs)].line - 1]

@@ -31,5 +31,5 @@ def read(path: Path, project: Project) -> tuple[Source, list[Block]]:
         if "[markdown]" in CELL.match(lines[start - 1]).group("rest"):
             continue
         code = "".join(line + "\n" for line in lines[start : stop - 1])
-        blocks.append(Block(line=start, code=code, expected=None, ignore_whitespace=False, raises=None, end=stop - 1, output_fence=None))
+        blocks.append(Block(line=start, code=code, expected=None, ignore_whitespace=False, end=stop - 1, output_fence=None))
     return source, blocks
