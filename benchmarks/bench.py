@@ -126,6 +126,30 @@ print(len(formulas), time.perf_counter() - start)
     return {"formulas": count, "seconds": seconds, "per_second": count / seconds}
 
 
+def page_costs(tree: Path) -> dict[str, dict[str, float]]:
+    """Each page's run in one process that has imported what the build's workers start with: CPU seconds and
+    optimizer steps. The cold build runs every page, so this is the content's share of it, page by page."""
+    script = f"""
+import json, sys, time
+sys.path.insert(0, {str(tree)!r})
+from pathlib import Path
+from verified import engine, prefetch, __main__ as cli
+for name in prefetch.PRELOAD:
+    __import__(name)
+from torch.optim.optimizer import register_optimizer_step_post_hook
+steps = [0]
+register_optimizer_step_post_hook(lambda optimizer, args, kwargs: steps.__setitem__(0, steps[0] + 1))
+costs = {{}}
+for page in cli._pages(["docs"]):
+    steps[0], start = 0, time.process_time()
+    engine.check_page(page, use_cache=False, math=False)
+    costs[page.as_posix()] = {{"cpu_s": time.process_time() - start, "steps": steps[0]}}
+print(json.dumps(costs))
+"""
+    run = subprocess.run([PYTHON, "-c", script], cwd=tree, env=ENV, capture_output=True, text=True, check=True)
+    return json.loads(run.stdout)
+
+
 def summary(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
@@ -194,18 +218,26 @@ def main() -> None:
         results["portability check, nothing changed"] = summary(warm_check)
         shutil.rmtree(tree / ".cache", ignore_errors=True)
         math = math_throughput(tree)
+        costs = page_costs(tree)
         sizes = {p.relative_to(tree / "site").as_posix(): p.stat().st_size for p in (tree / "site").rglob("*.html")}
     T0 = statistics.median(t0)
     results = {f"T0: python -c 'import torch' ({len(t0)} samples through the run)": summary(t0), **results}
     differing = sorted(
         {name for site in cold_sites[1:] for name in site.keys() | cold_sites[0].keys() if site.get(name) != cold_sites[0].get(name)}
     )
-    report(results, T0, math, sizes, differing)
+    report(results, T0, math, sizes, differing, costs)
     if differing:
         raise SystemExit(f"the {RUNS} cold builds are not byte-identical: {', '.join(differing)}")
 
 
-def report(results: dict[str, dict[str, float]], T0: float, math: dict[str, float], sizes: dict[str, int], differing: list[str]) -> None:
+def report(
+    results: dict[str, dict[str, float]],
+    T0: float,
+    math: dict[str, float],
+    sizes: dict[str, int],
+    differing: list[str],
+    costs: dict[str, dict[str, float]],
+) -> None:
     rows = ["| figure | median s | min s | max s | × T0 | budget |", "| --- | ---: | ---: | ---: | ---: | --- |"]
     verdicts = {}
     for name, figures in results.items():
@@ -221,6 +253,18 @@ def report(results: dict[str, dict[str, float]], T0: float, math: dict[str, floa
     rows.append(f"| largest page: {biggest} | {sizes[biggest] / 1000:.0f} KB | | | | {size_verdict} |")
     identical = "yes" if not differing else f"NO: {', '.join(differing)}"
     rows.append(f"| {RUNS} cold builds byte-identical | {identical} | | | | same commit, same bytes |")
+    total = sum(cost["cpu_s"] for cost in costs.values())
+    steps = sum(cost["steps"] for cost in costs.values())
+    heaviest = sorted(costs, key=lambda page: -costs[page]["cpu_s"])[:10]
+    rows += [
+        "",
+        f"Running the {len(costs)} pages' code, one after another in one process: {total:.1f} CPU-s ({total / T0:.1f} × T0), "
+        f"{steps} optimizer steps. The ten heaviest:",
+        "",
+        "| page | CPU s | optimizer steps |",
+        "| --- | ---: | ---: |",
+        *(f"| {page} | {costs[page]['cpu_s']:.2f} | {costs[page]['steps']:.0f} |" for page in heaviest),
+    ]
     table = "\n".join(rows)
     print(table)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -233,6 +277,7 @@ def report(results: dict[str, dict[str, float]], T0: float, math: dict[str, floa
         "math": math,
         "page_sizes": sizes,
         "cold_builds_differ_in": differing,
+        "page_costs": costs,
     }
     (ROOT / "benchmarks" / "latest.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (ROOT / "benchmarks" / "latest.md").write_text(f"Measured on {machine}, {RUNS} runs each.\n\n{table}\n", encoding="utf-8")

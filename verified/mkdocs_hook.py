@@ -125,14 +125,14 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    path = Path(page.file.abs_src_path)
-    title, source = page.title or page.file.src_uri, project.for_path(path).display(path)
+    path, proj = Path(page.file.abs_src_path), project.for_path(Path(page.file.abs_src_path))
+    title, source = page.title or page.file.src_uri, proj.display(path)
     if page.file.src_uri.endswith(".py"):
         html, formulas, ipynb = notebook_page.finish(html, page, files, build.katex_options, log, build.stylesheets)
         page.verified_search_formulas = formulas  # type: ignore[attr-defined]  # see memo.search_entries
         build.generated[Path(page.file.abs_dest_path).parent / f"{path.stem}.ipynb"] = ipynb
         page.nb_url = f"{path.stem}.ipynb"  # type: ignore[attr-defined]  # the download button in overrides/main.html
-        cells = len(notebook.read(path, project.for_path(path))[1])
+        cells = len(notebook.read(path, proj)[1])
         build.rows[page.file.src_uri] = report.notebook_row(title, page.url, source, cells, html)
     else:
         build.rows[page.file.src_uri] = report.page_row(build.reports[page.file.src_uri], title, page.url, html)
