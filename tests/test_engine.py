@@ -189,6 +189,32 @@ def test_global_torch_state_does_not_leak_between_pages(tmp_path):
     assert before == after == "torch.float32 True tensor([0.4963, 0.7682]) tensor(0.3333)\n"
 
 
+def test_global_jax_and_keras_state_does_not_leak_between_pages(tmp_path):
+    setup = 'import os\nos.environ["KERAS_BACKEND"] = "torch"\nimport jax\nimport jax.numpy as jnp\nimport keras\n'
+    changer = page(
+        "# Changer",
+        f"~~~python\n{setup}jax.config.update('jax_enable_x64', True)\nkeras.config.set_floatx('float64')\n"
+        "keras.config.set_epsilon(0.1)\nkeras.layers.Dense(1)\n~~~",
+    )
+    reader = page(
+        "# Reader",
+        f"~~~python\n{setup}print(jnp.ones(1).dtype, keras.config.floatx(), keras.config.epsilon(), keras.layers.Dense(1).name)\n~~~",
+    )
+    make_project(tmp_path, {"changer.md": changer, "reader.md": reader})
+    before = engine.check_page(tmp_path / "docs" / "reader.md", use_cache=False).runs[0].output
+    assert engine.check_page(tmp_path / "docs" / "changer.md", use_cache=False).ok
+    after = engine.check_page(tmp_path / "docs" / "reader.md", use_cache=False).runs[0].output
+    assert before == after == "float32 float32 1e-07 dense\n"
+
+
+def test_jax_compiles_for_the_reference_instruction_set_with_one_thread():
+    """XLA generates code for the CPU it runs on unless told otherwise: the pins hold it to AVX2 on x86-64."""
+    flags = arithmetic.environment(arithmetic.REFERENCE)["XLA_FLAGS"]
+    assert flags == "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 --xla_cpu_max_isa=AVX2"
+    assert arithmetic.xla_flags({**arithmetic.REFERENCE, "xla": "unset"}, x86_64=True).count("max_isa") == 0
+    assert "max_isa" not in arithmetic.xla_flags(arithmetic.REFERENCE, x86_64=False)  # an x86 name, not passed elsewhere
+
+
 def test_include_runs_the_file_and_tracebacks_name_the_snippet(tmp_path):
     snippet = "def twin(x):\n    return x * 2\n\n\ndef broken():\n    return 1 / 0\n"
     text = page("# Inc", '~~~python\n--8<-- "snippets/twin.py"\nprint(twin(21))\nbroken()\n~~~')
@@ -400,7 +426,7 @@ def test_update_leaves_a_fence_that_matches_after_normalisation_byte_for_byte(tm
 def test_arithmetic_variations_are_named_checked_and_keyed(monkeypatch):
     assert arithmetic.requested_from("") == arithmetic.REFERENCE
     assert arithmetic.requested_from("aten=default, threads=2") == {**arithmetic.REFERENCE, "aten": "default", "threads": "2"}
-    with pytest.raises(ValueError, match="each item is aten=…, mkl=… or threads=…; got 'blas=mkl'"):
+    with pytest.raises(ValueError, match="each item is aten=…, mkl=…, xla=… or threads=…; got 'blas=mkl'"):
         arithmetic.requested_from("blas=mkl")
     assert arithmetic.environment(arithmetic.requested_from("mkl=unset"))["MKL_CBWR"] is None
     assert arithmetic.environment(arithmetic.REFERENCE)["MKL_CBWR"] == "COMPATIBLE"

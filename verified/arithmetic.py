@@ -2,7 +2,8 @@
 
 The same torch wheel rounds differently from machine to machine: ATen picks its vector kernels from the CPU, MKL
 (float32 matmul, float64 dot and solve, vector sqrt/exp/log) picks its code path from the CPU, and thread counts
-change the order of reductions. So before torch is imported the engine pins one arithmetic that any x86-64 CPU
+change the order of reductions; JAX's compiler (XLA) generates code for the CPU it runs on. So before torch (or JAX)
+is imported the engine pins one arithmetic that any x86-64 CPU
 with AVX2, Intel or AMD, computes alike; outputs are compared byte for byte on it. `VERIFIED_ARITHMETIC` replaces
 pins by name (`aten=default,mkl=AVX512,threads=2`): the portability check re-runs every page that way.
 
@@ -22,10 +23,11 @@ REFERENCE_MACHINE = "x86-64 with AVX2"
 # The pins, by the name a variation uses. `aten`: ATen's own vector kernels (AVX2 is the widest every x86-64 CPU of
 # the last ten years has). `mkl`: MKL's conditional numerical reproducibility branch; COMPATIBLE is the one documented
 # to give the same results on Intel and non-Intel CPUs (its AVX2/AVX512 branches are honoured on Intel only).
-# `threads`: torch, MKL and OpenMP, with dynamic threading off, so reductions add in one order.
-REFERENCE = {"aten": "avx2", "mkl": "COMPATIBLE", "threads": "1"}
+# `xla`: the widest instruction set JAX's CPU compiler (XLA) may generate code for; by default it compiles for this CPU.
+# `threads`: torch, MKL, OpenMP and XLA, with dynamic threading off, so reductions add in one order.
+REFERENCE = {"aten": "avx2", "mkl": "COMPATIBLE", "xla": "AVX2", "threads": "1"}
 # What the portability check varies, one setting at a time, on top of the reference (tests/test_portability.py).
-VARIATIONS = ["aten=default", "aten=avx512", "mkl=AVX2", "mkl=AVX512", "mkl=unset", "threads=2"]
+VARIATIONS = ["aten=default", "aten=avx512", "mkl=AVX2", "mkl=AVX512", "mkl=unset", "xla=AVX512", "threads=2"]
 # Also set after torch is imported (verified.session.reset_global_state): oneDNN off, float32 matmul at full precision.
 
 
@@ -40,7 +42,7 @@ def requested_from(variation: str) -> dict[str, str]:
     for item in filter(None, (part.strip() for part in variation.split(","))):
         name, _, value = item.partition("=")
         if name not in REFERENCE or not value:
-            raise ValueError(f"{VARIABLE}={variation!r}: each item is aten=…, mkl=… or threads=…; got {item!r}")
+            raise ValueError(f"{VARIABLE}={variation!r}: each item is aten=…, mkl=…, xla=… or threads=…; got {item!r}")
         settings[name] = value
     return settings
 
@@ -55,8 +57,18 @@ def environment(settings: dict[str, str]) -> dict[str, str | None]:
         "OMP_NUM_THREADS": threads,
         "MKL_DYNAMIC": "FALSE",
         "OMP_DYNAMIC": "FALSE",
+        "XLA_FLAGS": xla_flags(settings, _x86_64()),
     }
     return variables
+
+
+def xla_flags(settings: dict[str, str], x86_64: bool) -> str:
+    """XLA's threads, and on x86-64 its instruction set (an x86 name; `unset`: XLA's own choice, this CPU)."""
+    threads = settings["threads"]
+    flags = [f"--xla_cpu_multi_thread_eigen={'false' if threads == '1' else 'true'}", f"intra_op_parallelism_threads={threads}"]
+    if x86_64 and settings["xla"] != "unset":
+        flags.append(f"--xla_cpu_max_isa={settings['xla']}")
+    return " ".join(flags)
 
 
 def pin() -> None:
@@ -107,7 +119,8 @@ def is_reference() -> bool:
 def describe(settings: dict[str, str]) -> str:
     threads = settings["threads"]
     kernels = f"ATen {settings['aten'].upper()} kernels" if _x86_64() else "ATen's kernels for this CPU"
-    return f"{kernels}, MKL_CBWR={settings['mkl']}, {threads} thread{'s' if threads != '1' else ''}, oneDNN off"
+    xla = f"XLA {settings['xla']}" if _x86_64() else "XLA for this CPU"
+    return f"{kernels}, MKL_CBWR={settings['mkl']}, {xla}, {threads} thread{'s' if threads != '1' else ''}, oneDNN off"
 
 
 def machine() -> str:

@@ -15,13 +15,15 @@ def _setup() -> str:
     """The state every page starts from (verified/session.py, verified/arithmetic.py), as code the reader can run."""
     variables = arithmetic.environment(arithmetic.REFERENCE)
     aten = variables.pop("ATEN_CPU_CAPABILITY", None) or arithmetic.REFERENCE["aten"]
+    variables["XLA_FLAGS"] = arithmetic.xla_flags(arithmetic.REFERENCE, x86_64=False)
+    isa = arithmetic.xla_flags(arithmetic.REFERENCE, x86_64=True).removeprefix(variables["XLA_FLAGS"])
     kept = "".join(f"        {name!r}: {value!r},\n" for name, value in variables.items() if value is not None)
     return f"""\
 # The state every page of the site starts from, so this notebook prints what the page shows.
 # First the site's reference arithmetic, which must be set before torch is imported (restart
 # the kernel if it already is): ATen's AVX2 kernels on x86-64, MKL's code path that is the same
-# on Intel and AMD, one thread. Other machines may print other last digits on the few blocks
-# the page labels "platform-dependent".
+# on Intel and AMD, JAX's compiler held to AVX2, one thread. Other machines may print other last
+# digits on the few blocks the page labels "platform-dependent".
 import os
 import platform
 
@@ -31,6 +33,7 @@ os.environ.update(
 )
 if platform.machine().lower() in ("x86_64", "amd64"):
     os.environ["ATEN_CPU_CAPABILITY"] = {aten!r}
+    os.environ["XLA_FLAGS"] += {isa!r}
 
 """ + session.start_state(int(arithmetic.REFERENCE["threads"]))
 

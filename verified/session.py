@@ -54,6 +54,16 @@ torch.set_warn_always(False)
 torch.set_num_threads({threads})
 torch.backends.mkldnn.set_flags(False)
 torch.set_float32_matmul_precision("highest")
+if "jax" in sys.modules:  # JAX's default: 32-bit, unless the page asks for 64
+    import jax
+
+    jax.config.update("jax_enable_x64", False)
+if "keras" in sys.modules:  # Keras's defaults, and its layer-name counters back at zero
+    import keras
+
+    keras.config.set_floatx("float32")
+    keras.config.set_epsilon(1e-07)
+    keras.utils.clear_session()
 if "matplotlib" in sys.modules:  # no figure left open, matplotlib's default style
     import matplotlib
     import matplotlib.pyplot
