@@ -237,7 +237,24 @@ def test_verification_report_is_filled_in_by_the_build_from_what_it_checked(site
         expected_twins += [(block.twin, twins.fields(run.output)) for block, run in runs if block.twin]
     adaptive = ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "RMSprop"]
     others = ["Rprop", "ASGD", "SparseAdam", "Adafactor", "Muon"]
-    expected_names = ["Adam and AdamW", "L-BFGS", "Learning-rate schedulers", "SGD", *adaptive, *others]
+    conversions = [  # docs/frameworks/: optax's and Keras's settings that compute what torch does
+        *("optax.adam as torch Adam", "Keras Adam as torch Adam", "optax.adamw as torch AdamW", "Keras AdamW as torch AdamW"),
+        "optax.amsgrad as torch Adam(amsgrad=True)",
+        *("optax.sgd as torch SGD", "Keras SGD as torch SGD", "optax.sgd with a schedule as torch SGD with a scheduler"),
+        "Keras SGD, velocity rescaled, as torch SGD with a scheduler",
+        "optax.add_decayed_weights + optax.sgd as torch SGD weight_decay",
+        "Keras SGD with λθ added to the gradient as torch SGD weight_decay",
+        *("optax.rmsprop as torch RMSprop", "Keras RMSprop as torch RMSprop"),
+        *("optax.rmsprop centered as torch RMSprop centered", "Keras RMSprop centered as torch RMSprop centered"),
+        "optax chain with lr last as torch RMSprop with changing lr",
+        *("optax.adagrad as torch Adagrad", "Keras Adagrad as torch Adagrad"),
+        *("optax warmup_cosine_decay_schedule as torch SequentialLR", "Keras CosineDecay as torch SequentialLR"),
+        "optax exponential_decay as torch StepLR and ExponentialLR",
+        "Keras ExponentialDecay as torch StepLR and ExponentialLR",
+        *("optax.clip_by_global_norm as torch clip_grad_norm_", "optax clip_like_torch as torch clip_grad_norm_"),
+        *("Keras global_clipnorm as torch clip_grad_norm_", "Keras clipnorm as torch clip_grad_norm_ per parameter"),
+    ]
+    expected_names = ["Adam and AdamW", "L-BFGS", "Learning-rate schedulers", "SGD", *adaptive, *others, *conversions]
     assert sorted(name for name, _ in expected_twins) == sorted(expected_names)
     # Outputs whose lesson is the reference arithmetic's last bits stay rare (DESIGN.md, "Portability").
     assert all_declared <= 0.05 * all_compared, f"{all_declared} of {all_compared} checked outputs declared platform-dependent"
