@@ -14,6 +14,7 @@ renders meanwhile."""
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing
 import multiprocessing.forkserver
@@ -74,6 +75,10 @@ def _end_server() -> None:
 
 
 def _run(path: Path) -> None:
+    if not gc.get_freeze_count():
+        # The heap the worker was forked with (torch, torch._dynamo, matplotlib) never becomes garbage: frozen, the
+        # collector stops walking it (GC time over 37 pages' runs 1.0 -> 0.4 s, measured).
+        gc.freeze()
     engine.check_page(path, math=False)  # in the worker: the build renders the math
 
 
