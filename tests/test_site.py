@@ -63,6 +63,13 @@ def test_pages_show_outputs_figures_and_math(site):
             assert (path.parent / image).is_file(), (path, image)
 
 
+def test_every_built_page_weighs_under_200_kb(site):
+    """A page a reader loads whole (issue 8's budget): a long chapter is split into pages instead."""
+    sizes = {path.relative_to(site).as_posix(): path.stat().st_size for path in html_pages(site)}
+    heavy = {name: f"{size / 1000:.0f} KB" for name, size in sorted(sizes.items()) if size > 200_000}
+    assert not heavy, f"pages over 200 KB of HTML: {heavy}"
+
+
 def test_notebook_page_is_executed_rendered_and_downloadable(site):
     folder = site / "walkthroughs" / "adam-two-steps"
     text = (folder / "index.html").read_text(encoding="utf-8")
