@@ -20,7 +20,8 @@ class FakePool:
 
 
 def test_a_pool_whose_worker_died_is_replaced_at_the_next_build(monkeypatch):
-    broken = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    # spawned, not forked: this process may have run pages that started JAX's threads, and a fork then warns of deadlock
+    broken = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     future = broken.submit(os._exit, 1)  # the worker dies, as one killed for lack of memory would
     page = Path("docs/page.md").resolve()
     for name, value in {"_pool": broken, "_sent": {page}, "_pending": {page: future}, "_submitting": None, "_pool_broke": False}.items():
