@@ -63,12 +63,15 @@ def environment(settings: dict[str, str]) -> dict[str, str | None]:
 
 
 def xla_flags(settings: dict[str, str], x86_64: bool) -> str:
-    """XLA's threads, and on x86-64 its instruction set (an x86 name; `unset`: XLA's own choice, this CPU)."""
+    """XLA's threads, and on x86-64 its instruction set."""
     threads = settings["threads"]
-    flags = [f"--xla_cpu_multi_thread_eigen={'false' if threads == '1' else 'true'}", f"intra_op_parallelism_threads={threads}"]
-    if x86_64 and settings["xla"] != "unset":
-        flags.append(f"--xla_cpu_max_isa={settings['xla']}")
-    return " ".join(flags)
+    flags = f"--xla_cpu_multi_thread_eigen={'false' if threads == '1' else 'true'} intra_op_parallelism_threads={threads}"
+    return flags + xla_isa_flag(settings) if x86_64 else flags
+
+
+def xla_isa_flag(settings: dict[str, str]) -> str:
+    """The instruction set XLA may compile for, appended to XLA_FLAGS (an x86 name; `unset`: XLA's own choice)."""
+    return "" if settings["xla"] == "unset" else f" --xla_cpu_max_isa={settings['xla']}"
 
 
 def pin() -> None:

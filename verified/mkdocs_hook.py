@@ -125,7 +125,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    path, proj = Path(page.file.abs_src_path), project.for_path(Path(page.file.abs_src_path))
+    path = Path(page.file.abs_src_path)
+    proj = project.for_path(path)
     title, source = page.title or page.file.src_uri, proj.display(path)
     if page.file.src_uri.endswith(".py"):
         html, formulas, ipynb = notebook_page.finish(html, page, files, build.katex_options, log, build.stylesheets)

@@ -16,7 +16,7 @@ def _setup() -> str:
     variables = arithmetic.environment(arithmetic.REFERENCE)
     aten = variables.pop("ATEN_CPU_CAPABILITY", None) or arithmetic.REFERENCE["aten"]
     variables["XLA_FLAGS"] = arithmetic.xla_flags(arithmetic.REFERENCE, x86_64=False)
-    isa = arithmetic.xla_flags(arithmetic.REFERENCE, x86_64=True).removeprefix(variables["XLA_FLAGS"])
+    isa = arithmetic.xla_isa_flag(arithmetic.REFERENCE)
     kept = "".join(f"        {name!r}: {value!r},\n" for name, value in variables.items() if value is not None)
     return f"""\
 # The state every page of the site starts from, so this notebook prints what the page shows.
