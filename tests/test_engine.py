@@ -254,6 +254,26 @@ def test_cache_serves_unchanged_pages_and_notices_a_changed_snippet(tmp_path):
     assert report.executed and "-1\n+2" in report.text()
 
 
+def test_the_run_key_covers_every_engine_module_a_run_imports():
+    """The page cache is keyed on cache.RUN_MODULES, not the whole engine: each of them may import only others of them
+    (engine.py aside: it also drives rendering, and runs code only through session.py)."""
+    import ast
+
+    for name in cache.RUN_MODULES:
+        tree = ast.parse((cache.ENGINE_DIR / f"{name}.py").read_text(encoding="utf-8"))
+        imported = {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "verified" for alias in node.names
+        }
+        imported |= {
+            node.module.split(".")[1]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("verified.")
+        }
+        if name == "engine":
+            imported &= {"session", "blocks", "source", "cache", "notebook"}
+        assert imported <= set(cache.RUN_MODULES), f"verified/{name}.py imports {sorted(imported - set(cache.RUN_MODULES))}"
+
+
 def test_cached_traceback_is_not_served_once_its_lines_have_moved(tmp_path):
     text = page("# Fails", "~~~python\nraise ValueError('boom')\n~~~")
     path = write(tmp_path, "fails.md", text)

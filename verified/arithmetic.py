@@ -11,10 +11,12 @@ Nothing here imports torch: a warm build keys its cache on `fingerprint()` witho
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import platform
 import sys
+from collections.abc import Iterator
 
 from verified.compare import OFF_REFERENCE_RULE
 
@@ -45,6 +47,22 @@ def requested_from(variation: str) -> dict[str, str]:
             raise ValueError(f"{VARIABLE}={variation!r}: each item is aten=…, mkl=…, xla=… or threads=…; got {item!r}")
         settings[name] = value
     return settings
+
+
+@contextlib.contextmanager
+def variation(name: str) -> Iterator[None]:
+    """Keys and comparison rules as under the variation, in this process: for reading runs from the cache, never for
+    running code (the pins are set once, before torch is imported)."""
+    requested_from(name)  # a bad name is an error here too
+    before = os.environ.get(VARIABLE)
+    os.environ[VARIABLE] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[VARIABLE]
+        else:
+            os.environ[VARIABLE] = before
 
 
 def environment(settings: dict[str, str]) -> dict[str, str | None]:

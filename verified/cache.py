@@ -15,16 +15,24 @@ from verified.session import BlockRun
 from verified.versions import running_python, running_torch
 
 ENGINE_DIR = Path(__file__).parent
+# The engine's modules a page's runs depend on: how code is parsed, expanded and executed, the pins, what is stored.
+# Not rendering, reporting, the front ends or the speed code: editing those re-runs no page (tests/test_engine.py
+# checks that this list holds every module these import).
+RUN_MODULES = [
+    *("arithmetic", "blocks", "cache", "compare", "directives", "engine", "errors", "notebook"),
+    *("project", "session", "source", "twins", "versions"),
+]
 
 
-def _engine_digest() -> str:
+def _digest(paths: list[Path]) -> str:
     digest = hashlib.sha256()
-    for path in sorted(ENGINE_DIR.glob("*.py")):
+    for path in paths:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-ENGINE_DIGEST = _engine_digest()
+ENGINE_DIGEST = _digest(sorted(ENGINE_DIR.glob("*.py")))  # all of it: for the slow checks' verdicts (tests/verdicts.py)
+RUN_DIGEST = _digest([ENGINE_DIR / f"{name}.py" for name in RUN_MODULES])
 
 
 def fresh() -> bool:
@@ -37,12 +45,12 @@ LIBRARIES = tuple(f"{name}=={version(name)}" for name in ("numpy", "matplotlib")
 
 
 def key(display: str, blocks: list[Block], root: Path) -> str:
-    """Code (includes already expanded into it), `raises`, the files a block declares it reads, engine, torch,
-    Python, numpy, matplotlib and the arithmetic (verified/arithmetic.py): what a run's results depend on.
+    """Code (includes already expanded into it), `raises`, the files a block declares it reads, the engine's run
+    modules, torch, Python, numpy, matplotlib and the arithmetic (verified/arithmetic.py): what a run depends on.
 
     Not the prose, not the expected outputs, not the lines: editing prose re-checks a page but never re-runs it."""
     digest = hashlib.sha256()
-    for part in (ENGINE_DIGEST, running_torch(), running_python(), *LIBRARIES, arithmetic.fingerprint(), display):
+    for part in (RUN_DIGEST, running_torch(), running_python(), *LIBRARIES, arithmetic.fingerprint(), display):
         digest.update(part.encode() + b"\0")
     for block in blocks:
         digest.update(f"{block.raises}\0{block.code}\0".encode())

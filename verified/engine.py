@@ -181,9 +181,10 @@ def _check_math(report: PageReport, proj: project.Project) -> None:
         report.math_problems.setdefault(line, []).append(f"{origin.path}:{origin.line}: {message}")
 
 
-def check_page(path: Path, use_cache: bool = True, text: str | None = None, math: bool = True) -> PageReport:
+def check_page(path: Path, use_cache: bool = True, text: str | None = None, math: bool = True, execute: bool = True) -> PageReport:
     """Parse, run (or take from the cache), compare, render the math (`math=False`: only run, as the build's workers
-    do). Never raises for a page's own faults: they are problems."""
+    do; `execute=False`: from the cache only, LookupError if a run is missing). Never raises for a page's own faults:
+    they are problems."""
     path = Path(path).resolve()
     proj = project.for_path(path)
     report = PageReport(display=proj.display(path))
@@ -204,6 +205,8 @@ def check_page(path: Path, use_cache: bool = True, text: str | None = None, math
     page_key = cache.key(src.display, blocks, proj.root)
     cached = cache.load(proj.cache_dir, page_key, blocks) if use_cache else None
     if cached is None:
+        if not execute:
+            raise LookupError(f"{report.display}: no run in .cache/ under this arithmetic")
         runs = _execute(src, blocks, proj.root)
         cached = runs, versions.environment() if blocks else {}
         report.executed = True
