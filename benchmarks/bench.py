@@ -133,8 +133,8 @@ def page_costs(tree: Path) -> dict[str, dict[str, float]]:
 import json, sys, time
 sys.path.insert(0, {str(tree)!r})
 from pathlib import Path
-from verified import engine, prefetch, __main__ as cli
-for name in prefetch.PRELOAD:
+from verified import engine, __main__ as cli
+for name in engine.PRELOAD:
     __import__(name)
 from torch.optim.optimizer import register_optimizer_step_post_hook
 steps = [0]

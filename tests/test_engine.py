@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import FENCE, make_project, page
+from tests.helpers import FENCE, make_project, page, run
 from verified import arithmetic, cache, directives, engine, project, render, twins, versions
 
 GOOD = page(
@@ -256,7 +257,7 @@ def test_cache_serves_unchanged_pages_and_notices_a_changed_snippet(tmp_path):
 
 def test_the_run_key_covers_every_engine_module_a_run_imports():
     """The page cache is keyed on cache.RUN_MODULES, not the whole engine: each of them may import only others of them
-    (engine.py aside: it also drives rendering, and runs code only through session.py)."""
+    (verified/engine.py runs a page only through session.run_page)."""
     import ast
 
     for name in cache.RUN_MODULES:
@@ -269,9 +270,31 @@ def test_the_run_key_covers_every_engine_module_a_run_imports():
             for node in ast.walk(tree)
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("verified.")
         }
-        if name == "engine":
-            imported &= {"session", "blocks", "source", "cache", "notebook"}
         assert imported <= set(cache.RUN_MODULES), f"verified/{name}.py imports {sorted(imported - set(cache.RUN_MODULES))}"
+
+
+def test_a_worker_that_dies_leaves_its_page_to_the_check_which_runs_it_and_reports(tmp_path):
+    """As a worker killed for lack of memory: its page (and any the pool had not run) runs where it is checked, and
+    the check reports on it as always. In a fresh process: workers are forked, and this one may run JAX's threads."""
+    make_project(tmp_path, {f"p{n}.md": page(f"# Page {n}", f"~~~python\nprint({n})\n~~~") for n in range(1, 5)})
+    script = """
+import os, sys
+from pathlib import Path
+from verified import engine
+pages = sorted(Path("docs").resolve().glob("p*.md"))
+check = engine.check_page
+engine.check_page = lambda path, **options: os._exit(1) if path.name == "p2.md" else check(path, **options)
+ran = engine.run_pages(pages, 2)  # the workers are forked with that check_page
+report = check(Path("docs/p2.md"))
+print(*sorted(path.name for path in ran))
+print(report.executed)
+print(report.text())
+"""
+    result = run([sys.executable, "-c", script], tmp_path)
+    assert result.returncode == 0, result.stderr
+    ran, executed, problem = result.stdout.split("\n", 2)
+    assert "p2.md" not in ran and executed == "True"  # the pool stops at a death: what it had not run runs here
+    assert problem.startswith("docs/p2.md:3: the block printed output but has no expected-output fence")
 
 
 def test_cached_traceback_is_not_served_once_its_lines_have_moved(tmp_path):

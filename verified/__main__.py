@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verified", description=__doc__)
     parser.add_argument("mode", choices=["check", "update", "portability"])
     parser.add_argument("paths", nargs="*", default=["docs"])
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="portability: variations checked at once")
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1, help="check: pages run at once; portability: variations checked at once"
+    )
     parser.add_argument(
         "--variation",
         action="append",
@@ -81,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         return portability(args.paths, args.variation or arithmetic.VARIATIONS, args.jobs)
     print("\n".join(arithmetic.announcement()), file=sys.stderr)
     failed = 0
-    for page in _pages(args.paths):
+    pages = _pages(args.paths)
+    if args.mode == "check" and not cache.fresh():
+        engine.run_pages(pages, args.jobs)  # what the cache lacks, in worker processes; then each page is checked in turn
+    for page in pages:
         if args.mode == "update":
             report, changed = engine.update_page(page)
             print(f"{'updated  ' if changed else 'unchanged'} {report.display}")

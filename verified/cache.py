@@ -19,7 +19,7 @@ ENGINE_DIR = Path(__file__).parent
 # Not rendering, reporting, the front ends or the speed code: editing those re-runs no page (tests/test_engine.py
 # checks that this list holds every module these import).
 RUN_MODULES = [
-    *("arithmetic", "blocks", "cache", "compare", "directives", "engine", "errors", "notebook"),
+    *("arithmetic", "blocks", "cache", "compare", "directives", "errors", "notebook"),
     *("project", "session", "source", "twins", "versions"),
 ]
 

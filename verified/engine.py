@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import gc
+import importlib
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verified import arithmetic, cache, compare, directives, fix, katex, notebook, project, source, versions
+from verified import arithmetic, cache, compare, directives, fix, katex, notebook, project, session, source, versions
 from verified import blocks as block_parser
 from verified.blocks import Block
 from verified.errors import PageError
-from verified.session import BlockRun, PageSession
+from verified.session import BlockRun
 
 
 @dataclass
@@ -46,21 +50,6 @@ class PageReport:
 
     def text(self) -> str:
         return "\n\n".join(str(problem) for problem in self.problems)
-
-
-def _execute(src: source.Source, blocks: list[Block], root: Path) -> list[BlockRun]:
-    """Every block in one session, from the project's root folder (where `<!--verified:reads PATH-->` is resolved)."""
-    if not blocks:
-        return []  # a page of prose: no session, so no torch import for it
-    session = PageSession(src)
-    runs = []
-    with contextlib.chdir(root):
-        for block in blocks:
-            run = session.run(block)
-            runs.append(run)
-            if run.error and not block.raises:
-                break  # later blocks build on this one; the report says how many were not run
-    return runs
 
 
 def _problems(src: source.Source, blocks: list[Block], runs: list[BlockRun], outputs_checked: bool) -> list[Problem]:
@@ -148,15 +137,35 @@ def _included_files(src: source.Source, proj: project.Project) -> list[tuple[str
     return [(name, (proj.root / name).read_bytes() if (proj.root / name).is_file() else None) for name in names]
 
 
-def sources(paths: list[Path]) -> list[source.Source]:
-    """The expanded text of each page that can be read (one that cannot is reported, at its line, when checked)."""
-    readable = []
-    for path in paths:
-        try:
-            readable.append(_read(path.resolve(), project.for_path(path))[0])
-        except PageError:
-            pass
-    return readable
+# Imported before the workers are forked, so none imports them again: torch (~1 s) and torch._dynamo (~1.4 s, which
+# torch.optim imports on the first optimizer a page builds).
+PRELOAD = ["numpy", "torch", "torch._dynamo", "matplotlib.pyplot"]
+
+
+def run_pages(paths: list[Path], jobs: int) -> list[Path]:
+    """Run every page that has no cache entry in `jobs` worker processes, which store the runs in .cache/ for the
+    checks that follow (in any order: every page starts from the same reset state in whichever process runs it).
+    Returns the pages run; with fewer than two pages or jobs, none: each is run as it is checked. A worker that dies
+    leaves its page without a cache entry, so checking it runs it again, here, and reports what went wrong."""
+    missing = [Path(path).resolve() for path in paths if needs_run(path)]
+    jobs = min(jobs, len(missing))
+    if jobs < 2:
+        return []
+    for name in PRELOAD:
+        importlib.import_module(name)
+    gc.freeze()  # what the workers are forked with never becomes garbage: their collector stops walking it
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            list(pool.map(_run, missing))
+    except BrokenProcessPool:
+        pass
+    finally:
+        gc.unfreeze()
+    return [path for path in missing if not needs_run(path)]
+
+
+def _run(path: Path) -> None:
+    check_page(path, math=False)  # in a worker: only the run, which the cache keeps
 
 
 def needs_run(path: Path) -> bool:
@@ -207,7 +216,7 @@ def check_page(path: Path, use_cache: bool = True, text: str | None = None, math
     if cached is None:
         if not execute:
             raise LookupError(f"{report.display}: no run in .cache/ under this arithmetic")
-        runs = _execute(src, blocks, proj.root)
+        runs = session.run_page(src, blocks, proj.root)
         cached = runs, versions.environment() if blocks else {}
         report.executed = True
         cache.store(proj.cache_dir, page_key, blocks, *cached)

@@ -67,8 +67,9 @@ _memos: dict[str, Memo] = {}
 
 
 def highlighted_code(cache_dir: Path) -> None:
-    """Memoise pymdownx.highlight's Pygments call for code blocks. Not for a block with a title or an auto-title (it
-    goes through the page's HTML stash, whose placeholders depend on the page), nor inline code (an element, not text)."""
+    """Memoise pymdownx.highlight's Pygments call for code blocks (a plain-text title, such as every output fence's
+    "Output", is one more argument). Not for an HTML title or an auto-title (it may go through the page's HTML stash,
+    whose placeholders depend on the page), nor inline code (an element, not text)."""
     from pymdownx import highlight
 
     memo = _memos["highlight"] = Memo(cache_dir / "highlight.json")
@@ -79,7 +80,8 @@ def highlighted_code(cache_dir: Path) -> None:
         call = signature.bind(self, *args, **kwargs)
         call.apply_defaults()
         arguments = {name: value for name, value in call.arguments.items() if name != "self"}
-        if arguments["title"] or arguments["inline"] or self.auto_title:
+        if arguments["inline"] or self.auto_title or (arguments["title"] and self.title_mode != "text"):
+            memo.misses += 1
             return original(self, *args, **kwargs)
         options = {name: value for name, value in vars(self).items() if name != "md"}
         key = Memo.key(arguments, options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from verified import arithmetic, engine, katex, memo, notebook, notebook_export, notebook_page, prefetch, project, render, report, versions
+from verified import arithmetic, engine, katex, memo, notebook, notebook_export, notebook_page, project, render, report, versions
 
 log = logging.getLogger("mkdocs.verified")
 
@@ -35,6 +36,7 @@ class Build:
         self.reports: dict[str, engine.PageReport] = {}  # the engine's report for each Markdown page, by src_uri
         self.rows: dict[str, report.PageRow] = {}  # the verification report's row for each page and notebook
         self.executed = 0  # pages run by this build (the others came from .cache/)
+        self.ran: set[Path] = set()  # pages run ahead of the build, in worker processes
 
 
 build = Build()
@@ -89,12 +91,9 @@ def on_pre_build(config: MkDocsConfig) -> None:
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     pages = [Path(file.abs_src_path) for file in files.documentation_pages() if file.src_uri.endswith((".md", ".py"))]
-    sent = prefetch.start(pages)  # uncached pages start running in worker processes now; each is waited for below
-    if "mkdocs-jupyter" in config.plugins:
-        notebooks = [str(path) for path in pages if path.suffix == ".py"]
-        notebook_page.execute_early(config.plugins["mkdocs-jupyter"], notebooks)
-    if sent:  # the build would now wait for the first of those runs: render their formulas meanwhile
-        katex.prerender(engine.sources([path for path in sent if path.suffix == ".md"]), build.katex_options)
+    build.ran = set(engine.run_pages(pages, os.cpu_count() or 1))  # uncached pages, one worker process per core
+    if "mkdocs-jupyter" in config.plugins:  # a notebook mkdocs-jupyter will execute starts now, in a thread
+        notebook_page.execute_early(config.plugins["mkdocs-jupyter"], [str(path) for path in pages if path.suffix == ".py"])
     return files
 
 
@@ -102,9 +101,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if page.file.src_uri.endswith(".py"):
         return markdown  # a notebook: mkdocs-jupyter executes and renders it
     path = Path(page.file.abs_src_path)
-    ran_in_worker = prefetch.wait(path)
     result = build.reports[page.file.src_uri] = engine.check_page(path)
-    build.executed += result.executed or ran_in_worker
+    build.executed += result.executed or path.resolve() in build.ran
     for problem in result.problems:
         log.warning(str(problem))
     if result.source is None:  # the page could not be read at all: show why, and fail under strict

@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 
 from mkdocs_jupyter import plugin as jupyter_plugin
 
-from verified import engine, katex, kernel, prefetch, versions
+from verified import engine, katex, versions
 
 _early: dict[tuple[str, str], Future[str]] = {}  # notebooks mkdocs-jupyter will execute, started ahead of time
 _thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notebook")
@@ -28,11 +28,9 @@ def _call_key(nb_path: object, kwargs: dict) -> tuple[str, str]:
 
 def configure(plugin: object, root: Path, executed: set[str]) -> None:
     """mkdocs-jupyter's cache keyed on torch's version as well (its own key ignores the environment: a torch upgrade
-    must not serve stale output); every execution recorded in `executed`; the kernel forked from the server that
-    imported torch."""
+    must not serve stale output); every execution recorded in `executed`."""
     plugin.config["cache_dir"] = str(root / ".cache" / "mkdocs-jupyter" / f"torch-{versions.running_torch()}")  # type: ignore[attr-defined]
     record_executions(executed)
-    kernel.use_for_this_process()
 
 
 def finish(html: str, page, files, options: dict, log: logging.Logger, stylesheets: dict[str, str]) -> tuple[str, dict[str, str], str]:  # type: ignore[no-untyped-def]
@@ -41,7 +39,6 @@ def finish(html: str, page, files, options: dict, log: logging.Logger, styleshee
     formulas: dict[str, str] = {}
     html = stable_cell_ids(render(html, options, page.file.src_uri, log, formulas))
     html = share_styles(rewrite_links(html, page, files, log), page, stylesheets)
-    prefetch.wait(Path(page.file.abs_src_path))
     runs = engine.check_page(Path(page.file.abs_src_path)).runs
     return html, formulas, as_ipynb(page.file.abs_src_path, runs)
 

@@ -10,6 +10,7 @@ import sys
 import textwrap
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from verified import arithmetic
 from verified.blocks import Block
@@ -180,3 +181,18 @@ class PageSession:
             mapped.append(frame)
         summary.stack = traceback.StackSummary.from_list(mapped)
         return "".join(summary.format())
+
+
+def run_page(source: Source, blocks: list[Block], root: Path) -> list[BlockRun]:
+    """Every block in one session, from the project's root folder (where `<!--verified:reads PATH-->` is resolved)."""
+    if not blocks:
+        return []  # a page of prose: no session, so no torch import for it
+    session = PageSession(source)
+    runs = []
+    with contextlib.chdir(root):
+        for block in blocks:
+            run = session.run(block)
+            runs.append(run)
+            if run.error and not block.raises:
+                break  # later blocks build on this one; the report says how many were not run
+    return runs
