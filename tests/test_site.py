@@ -177,8 +177,9 @@ def test_pytest_and_build_under_another_torch_stop_with_one_message(tmp_path):
 @pytest.mark.reuse_passing_verdict
 def test_pages_run_by_worker_processes_are_checked_as_always(tmp_path):
     """Nine uncached pages: the build runs them in its worker processes first; one wrong digit still fails at its line.
-    Each page notes the process that started the one running it: the build's (a worker), not this test's (the build)."""
-    parent = "import os\nwith open('parents.txt', 'a') as file:\n    print(os.getppid(), file=file)\n"
+    Each page notes the process that started the one running it: the build's (a worker), not this test's (the build);
+    and that the heap it was forked with is frozen (gc.freeze: the collector does not walk torch's objects again)."""
+    parent = "import gc, os\nwith open('parents.txt', 'a') as file:\n    print(os.getppid(), gc.get_freeze_count() > 0, file=file)\n"
     pages = {
         f"p{n}.md": page(
             f"# Page {n}",
@@ -195,8 +196,9 @@ def test_pages_run_by_worker_processes_are_checked_as_always(tmp_path):
     log = result.stdout + result.stderr
     assert result.returncode != 0 and "docs/p9.md:3: the printed output differs" in log and "-37\n+36" in log, log
     assert "verified: 10 pages checked (10 executed, 0 from cache)" in log
-    parents = (tmp_path / "parents.txt").read_text().split()
+    parents, frozen = zip(*(line.split() for line in (tmp_path / "parents.txt").read_text().splitlines()))
     assert len(parents) == 9 and str(os.getpid()) not in parents  # each page ran once, in a worker
+    assert set(frozen) == {"True"}
 
 
 @pytest.mark.reuse_passing_verdict
