@@ -70,6 +70,13 @@ def portability(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def mutate(session: nox.Session) -> None:
+    """Each twin check of docs/frameworks/ broken on purpose, in a copy: every mutation must fail its page (~10 min)."""
+    install(session)
+    session.run("python", "-m", "tests.mutations.frameworks", *session.posargs, env=ENV)
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6")
     session.run("ruff", "check", "verified", "tests", "snippets", "benchmarks", "noxfile.py")

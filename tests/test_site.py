@@ -196,7 +196,7 @@ def test_pages_run_by_worker_processes_are_checked_as_always(tmp_path):
     log = result.stdout + result.stderr
     assert result.returncode != 0 and "docs/p9.md:3: the printed output differs" in log and "-37\n+36" in log, log
     assert "verified: 10 pages checked (10 executed, 0 from cache)" in log
-    parents, frozen = zip(*(line.split() for line in (tmp_path / "parents.txt").read_text().splitlines()))
+    parents, frozen = zip(*(line.split() for line in (tmp_path / "parents.txt").read_text().splitlines()), strict=True)
     assert len(parents) == 9 and str(os.getpid()) not in parents  # each page ran once, in a worker
     assert set(frozen) == {"True"}
 
