@@ -93,7 +93,8 @@ def test_second_build_executes_nothing_renders_nothing_and_is_byte_identical(sit
     first, (second, log) = site, request.getfixturevalue("second_build")  # built only when this test runs
     summary = re.search(r"verified: (.*)", log).group(1)
     assert re.search(
-        r"\(0 executed, \d+ from cache\); \d+ notebooks \(0 executed, \d+ from cache\); 0 formulas rendered anew; "
+        r"\(0 executed, \d+ from cache\); \d+ notebooks \(0 executed, \d+ from cache\); 0 pages converted anew; "
+        r"0 formulas rendered anew; "
         r"0 code blocks highlighted anew; 0 pages indexed anew; torch not imported",
         summary,
     ), summary
@@ -207,14 +208,33 @@ def test_memoised_highlighting_and_search_entries_give_the_same_bytes(tmp_path):
     make_project(tmp_path, {"code.md": code + "\n## A section\n\nWords to index.\n"})
     first_build = mkdocs_build(tmp_path)
     assert first_build.returncode == 0 and re.search(r"; [1-9]\d* code blocks highlighted anew; 2 pages indexed anew;", first_build.stderr)
+    assert "; 2 pages converted anew;" in first_build.stderr
     (tmp_path / "site").rename(tmp_path / "first")
     assert (tmp_path / ".cache" / "highlight.json").is_file() and (tmp_path / ".cache" / "search-entries.json").is_file()
     second_build = mkdocs_build(tmp_path)  # highlighted code and search entries now come from .cache/
     assert second_build.returncode == 0
     assert "; 0 code blocks highlighted anew; 0 pages indexed anew;" in second_build.stderr, second_build.stderr
+    assert "; 0 pages converted anew;" in second_build.stderr  # their HTML too
     first = {p.relative_to(tmp_path / "first"): p.read_bytes() for p in (tmp_path / "first").rglob("*") if p.is_file()}
     second = {p.relative_to(tmp_path / "site"): p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
     assert {name for name in first if not name.name.startswith("sitemap") and first[name] != second.get(name)} == set()
+
+
+@pytest.mark.reuse_passing_verdict
+def test_a_page_kept_from_the_last_build_still_warns_of_its_broken_links(tmp_path):
+    """An unchanged page is not converted again (its HTML, contents and anchors come from .cache/rendered): its link
+    into a page whose heading changed since must still fail the strict build, at its line; a render that warned (a
+    link to no page) is never kept, so it warns on every build."""
+    pages = {"a.md": page("# A", "See [the section](b.md#section)."), "b.md": page("# B", "## Section", "", "Text.")}
+    make_project(tmp_path, {**pages, "c.md": page("# C", "A [missing page](absent.md).")})
+    first = mkdocs_build(tmp_path)
+    assert first.returncode != 0 and "; 4 pages converted anew;" in first.stderr, first.stderr
+    assert "docs/c.md:3: Doc file 'c.md' contains a link 'absent.md'" in first.stderr
+    (tmp_path / "docs" / "b.md").write_text(page("# B", "## Renamed", "", "Text."), encoding="utf-8")
+    second = mkdocs_build(tmp_path)
+    assert "; 2 pages converted anew;" in second.stderr, second.stderr  # b.md, changed, and c.md, which warned
+    assert "docs/c.md:3: Doc file 'c.md' contains a link 'absent.md'" in second.stderr
+    assert "docs/a.md:3: Doc file 'a.md' contains a link 'b.md#section', but" in second.stderr
 
 
 def _report_cells(row_html: str) -> list[str]:

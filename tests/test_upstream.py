@@ -18,12 +18,21 @@ def test_a_name_an_upgrade_removed_is_reported_with_package_version_and_use(monk
     assert re.fullmatch(r"markdown-katex [\d.]+: markdown_katex\.wrapper\._no_such_name is gone \(used in verified/katex\.py\)", message)
 
 
+def test_an_instance_attribute_an_upgrade_removed_is_reported(monkeypatch):
+    """Page._title_from_render is set by Page.__init__, not on the class: checked in what __init__ assigns."""
+    gone = upstream.Private("mkdocs", "mkdocs.structure.pages", "Page._no_such_attribute", "verified/memo.py", "a test")
+    monkeypatch.setattr(upstream, "NAMES", [gone])
+    [message] = upstream.missing()
+    assert "mkdocs.structure.pages.Page._no_such_attribute is gone (used in verified/memo.py)" in message
+
+
 def test_every_private_name_used_in_the_engine_is_listed():
-    """`module._name` where module is another package's (wrapper, extension, jupyter_plugin, forkserver): listed."""
+    """`module._name` where module is another package's (wrapper, extension, jupyter_plugin), or a mkdocs page's
+    private attribute: listed."""
     listed = {private.name.split(".")[-1] for private in upstream.NAMES}
     used = set()
     for path in Path(upstream.__file__).parent.glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r"\b(?:wrapper|extension|jupyter_plugin|_forkserver)\.(_\w+)", text))
+        used |= set(re.findall(r"\b(?:wrapper|extension|jupyter_plugin|page)\.(_\w+)", text))
         used |= set(re.findall(r'getattr\([\w.]+, "(_\w+)"', text)) - {"_original", "_verified"}  # our own markers
     assert used and used <= listed, used - listed

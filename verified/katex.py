@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape, unescape
 from pathlib import Path
@@ -245,17 +244,6 @@ def _unclosed_inline_math(src_lines: list[str]) -> list[int]:
 def render(formula: Formula, options: dict) -> str:
     """Exactly the call markdown-katex's preprocessor makes, so the HTML lands in the shared cache."""
     return extension.md_block2html(formula.tex, dict(options)) if formula.display else extension.md_inline2html(formula.tex, dict(options))
-
-
-def prerender(sources: Iterable[Source], options: dict) -> None:
-    """Render the pages' formulas into the cache ahead of `check`, while the build would only be waiting (for the
-    pages' runs). A formula KaTeX rejects is left for `check`, which reports it at its line."""
-    for src in sources:
-        for formula in find(src.lines):
-            try:
-                render(formula, options)
-            except wrapper.KatexError:
-                pass
 
 
 HEADING = re.compile(r"^#{1,6}\s")

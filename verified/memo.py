@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import logging
 import os
 import re
 from importlib.metadata import version
@@ -128,6 +129,73 @@ def search_entries(cache_dir: Path) -> None:
 
     add_entry_from_context._original = original  # type: ignore[attr-defined]
     search.SearchIndex.add_entry_from_context = add_entry_from_context
+
+
+class PageHtml:
+    """Page.render for a Markdown page whose rendering inputs have not changed since a build that kept it: its HTML,
+    table of contents, title and anchors from .cache/rendered/, instead of Markdown and every extension again (about
+    a third of a warm build). Keyed on the page's Markdown as the hook hands it over (includes expanded, outputs and
+    figures placed), where it is and where every file of the site is (links resolve against them), the Markdown
+    configuration, the packages that render and KaTeX's version. A render that logs a warning (a broken link) is
+    never kept, so it warns on every build. Set per page object, as mkdocs-jupyter sets its own render."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.folder = cache_dir / "rendered"
+        self.misses = 0
+
+    def render(self, page, config, files) -> None:  # type: ignore[no-untyped-def]
+        from mkdocs.structure.pages import Page
+        from mkdocs.structure.toc import get_toc
+
+        from verified import katex
+
+        site = sorted((file.src_uri, file.url) for file in files)
+        markdown = (config["markdown_extensions"], config["mdx_configs"], katex.katex_version(), version("mkdocs"))
+        key = Memo.key(page.markdown, page.file.src_uri, page.file.url, site, markdown)
+        path = self.folder / f"{key}.json"
+        if path.is_file():
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            page.content, page.toc = kept["content"], get_toc(kept["toc"])
+            page._title_from_render = kept["title"]
+            page.present_anchor_ids = set(kept["anchors"])
+            if kept["links"] is not None:
+                page.links_to_anchors = {files.get_file_from_path(uri): links for uri, links in kept["links"].items()}
+            return
+        self.misses += 1
+        warnings = _Count()
+        logging.getLogger("mkdocs").addHandler(warnings)
+        try:
+            Page.render(page, config, files)
+        finally:
+            logging.getLogger("mkdocs").removeHandler(warnings)
+        if warnings.count:
+            return
+        links = page.links_to_anchors
+        kept = {
+            "content": page.content,
+            "toc": [_token(item) for item in page.toc],
+            "title": page._title_from_render,
+            "anchors": sorted(page.present_anchor_ids),
+            "links": None if links is None else {file.src_uri: anchors for file, anchors in links.items()},
+        }
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(kept), encoding="utf-8")
+        temporary.replace(path)
+
+
+class _Count(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _token(item):  # type: ignore[no-untyped-def]
+    """A table-of-contents entry back as the token mkdocs.structure.toc.get_toc reads."""
+    return {"level": item.level, "id": item.id, "name": item.title, "children": [_token(child) for child in item.children]}
 
 
 PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ class Build:
 
     def __init__(self) -> None:
         self.katex_options: dict = {}  # markdown_katex's, from mkdocs.yml
+        self.page_html: memo.PageHtml | None = None  # rendered pages kept under .cache/ (on_config)
         self.executed_notebooks: set[str] = set()  # notebooks mkdocs-jupyter executed (not from its cache)
         self.reset()
 
@@ -76,6 +78,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     cache_dir = project.load(root).cache_dir
     build.katex_options = project.load(root).katex_options
     katex.configure(cache_dir)
+    build.page_html = memo.PageHtml(cache_dir)
     memo.highlighted_code(cache_dir)
     if any(name.split("/")[-1] == "search" for name in config.plugins):
         memo.search_entries(cache_dir)
@@ -119,6 +122,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if result.blocks and result.ok:  # "Download as notebook": prose, code and checked outputs, runnable in Jupyter
         build.generated[destination / f"{path.stem}.ipynb"] = notebook_export.page_notebook(result)
         page.nb_url = f"{path.stem}.ipynb"  # type: ignore[attr-defined]
+    if result.ok and build.page_html is not None:  # a page with a problem is rendered afresh: it shows the problem
+        page.render = functools.partial(build.page_html.render, page)  # type: ignore[method-assign]
     return text
 
 
@@ -173,9 +178,10 @@ def on_post_build(config: MkDocsConfig) -> None:
     pages, notebooks = len(build.reports), len(build.rows) - len(build.reports)
     log.info(
         "verified: %d pages checked (%d executed, %d from cache); %d notebooks (%d executed, %d from cache); "
-        "%d formulas rendered anew; %d code blocks highlighted anew; %d pages indexed anew; torch %s",
+        "%d pages converted anew; %d formulas rendered anew; %d code blocks highlighted anew; %d pages indexed anew; torch %s",
         *(pages, build.executed, pages - build.executed, notebooks, len(build.executed_notebooks)),
-        *(notebooks - len(build.executed_notebooks), katex.stats.rendered, memo.misses("highlight"), memo.misses("search")),
+        *(notebooks - len(build.executed_notebooks), build.page_html.misses if build.page_html else 0),
+        *(katex.stats.rendered, memo.misses("highlight"), memo.misses("search")),
         "imported" if "torch" in sys.modules else "not imported",
     )
     failed = [result for result in build.reports.values() if not result.ok]
