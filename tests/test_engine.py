@@ -297,6 +297,15 @@ print(report.text())
     assert problem.startswith("docs/p2.md:3: the block printed output but has no expected-output fence")
 
 
+def test_from_the_cache_only_a_page_of_code_needs_its_run_and_a_page_of_prose_none(tmp_path):
+    """check_page(execute=False), as the portability check reads a variation from .cache/: never runs code."""
+    prose = write(tmp_path, "prose.md", "# Prose\n\nNo code.\n")
+    assert engine.check_page(prose, execute=False).ok
+    code = write(tmp_path, "code.md", page("# Code", "~~~python\nx = 1\n~~~"))
+    with pytest.raises(LookupError, match=r"docs/code\.md: no run in \.cache/"):
+        engine.check_page(code, execute=False)
+
+
 def test_cached_traceback_is_not_served_once_its_lines_have_moved(tmp_path):
     text = page("# Fails", "~~~python\nraise ValueError('boom')\n~~~")
     path = write(tmp_path, "fails.md", text)

@@ -13,9 +13,12 @@ from tests.helpers import FENCE, ROOT, make_project, page, run
 from verified import arithmetic
 
 
-def _check(folder, variation: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m verified check` in a fresh process (the pins must be set before torch is imported)."""
+def _check(folder, variation: str, *args: str, fresh: bool = True) -> subprocess.CompletedProcess[str]:
+    """`python -m verified check` in a fresh process (the pins must be set before torch is imported); `fresh=False`:
+    without VERIFIED_FRESH even if this run has it (a throwaway project's own cache, read on purpose)."""
     env = {**os.environ, arithmetic.VARIABLE: variation}
+    if not fresh:
+        env.pop("VERIFIED_FRESH", None)
     return subprocess.run([sys.executable, "-m", "verified", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=1200)
 
 
@@ -60,10 +63,10 @@ def _recorded(tmp_path, text: str):
 def test_a_full_repr_of_a_float32_reduction_fails_naming_the_page_the_line_and_the_setting(tmp_path):
     folder = _recorded(tmp_path, REDUCTION)
     # First in a fresh process that runs the page, then again from .cache/, in the checking process: the same verdict.
-    for _ in ("run", "from the cache"):
-        result = _check(folder, "", "portability", "docs", "-j", "1", "--variation", "mkl=AVX2")
+    for where in ("", " (from .cache/)"):
+        result = _check(folder, "", "portability", "docs", "-j", "1", "--variation", "mkl=AVX2", fresh=False)
         assert result.returncode == 1, result.stdout + result.stderr
-        assert "CHANGED   under VERIFIED_ARITHMETIC=mkl=AVX2" in result.stdout
+        assert f"CHANGED   under VERIFIED_ARITHMETIC=mkl=AVX2{where}\n" in result.stdout
         assert "docs/sum.md:3: the printed output differs from the expected-output fence:" in result.stderr
         assert "MKL_CBWR=AVX2" in result.stderr  # the arithmetic it ran under, said at the top of the run
 
@@ -72,10 +75,10 @@ def test_a_full_repr_of_a_float32_reduction_fails_naming_the_page_the_line_and_t
 def test_a_declared_block_passes_with_its_numbers_masked_and_shows_the_note(tmp_path):
     declared = REDUCTION.replace(f"{FENCE}python", f"<!--verified:platform-dependent {REASON}-->\n{FENCE}python")
     folder = _recorded(tmp_path, declared)
-    for _ in ("run", "from the cache"):
-        result = _check(folder, "", "portability", "docs", "-j", "1", "--variation", "mkl=AVX2")
+    for where in ("", " (from .cache/)"):
+        result = _check(folder, "", "portability", "docs", "-j", "1", "--variation", "mkl=AVX2", fresh=False)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "unchanged under VERIFIED_ARITHMETIC=mkl=AVX2" in result.stdout
+        assert f"unchanged under VERIFIED_ARITHMETIC=mkl=AVX2{where}\n" in result.stdout
     build = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(folder / "site")], folder)
     assert build.returncode == 0, build.stderr
     html = (folder / "site" / "sum" / "index.html").read_text(encoding="utf-8")

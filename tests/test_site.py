@@ -237,6 +237,16 @@ def test_a_page_kept_from_the_last_build_still_warns_of_its_broken_links(tmp_pat
     assert "docs/a.md:3: Doc file 'a.md' contains a link 'b.md#section', but" in second.stderr
 
 
+@pytest.mark.reuse_passing_verdict
+def test_a_render_under_quiet_is_not_kept_since_its_warnings_were_not_said(tmp_path):
+    """--quiet silences the broken-link warning during the render: that render must not be kept, or the next build
+    would serve the page without ever warning."""
+    make_project(tmp_path, {"c.md": page("# C", "A [missing page](absent.md).")})
+    run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(tmp_path / "site")], tmp_path)
+    second = mkdocs_build(tmp_path)
+    assert second.returncode != 0 and "docs/c.md:3: Doc file 'c.md' contains a link 'absent.md'" in second.stderr
+
+
 def _report_cells(row_html: str) -> list[str]:
     return [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row_html)]
 

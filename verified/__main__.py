@@ -34,17 +34,21 @@ def portability(paths: list[str], variations: list[str], jobs: int) -> int:
         """The problems under the variation ("" for none), or None if a page must run."""
         with arithmetic.variation(variation):
             pages = _pages(paths)
-            if any(engine.needs_run(page) for page in pages):
+            if cache.fresh() or any(engine.needs_run(page) for page in pages):
                 return None
-            reports = [engine.check_page(page, math=False, execute=False) for page in pages]
+            try:
+                reports = [engine.check_page(page, execute=False) for page in pages]
+            except LookupError:  # a run gone from .cache/ since: the fresh process runs it
+                return None
             problems = [report.text() for report in reports if not report.ok]
             return "\n".join([*arithmetic.announcement(), *problems]) if problems else ""
 
     def check(variation: str) -> tuple[str, str]:
         env = {**os.environ, arithmetic.VARIABLE: variation}
-        command = [sys.executable, "-m", "verified", "check", *paths]
+        workers = max(1, (os.cpu_count() or 1) // jobs)  # the variations checked at once share the cores
+        command = [sys.executable, "-m", "verified", "-j", str(workers), "check", *paths]
         result = subprocess.run(command, env=env, capture_output=True, text=True)
-        return variation, result.stderr if result.returncode else ""
+        return variation, (result.stderr or f"exit code {result.returncode}") if result.returncode else ""
 
     cached = {variation: from_cache(variation) for variation in variations}  # one at a time: it sets os.environ
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -52,7 +56,8 @@ def portability(paths: list[str], variations: list[str], jobs: int) -> int:
     failed = 0
     for variation in variations:
         problems = cached[variation] if cached[variation] is not None else checked[variation]
-        print(f"{'CHANGED' if problems else 'unchanged':9} under {arithmetic.VARIABLE}={variation}")
+        where = " (from .cache/)" if cached[variation] is not None else ""
+        print(f"{'CHANGED' if problems else 'unchanged':9} under {arithmetic.VARIABLE}={variation}{where}")
         if problems:
             failed += 1
             print(problems, file=sys.stderr)

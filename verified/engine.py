@@ -6,6 +6,7 @@ import dataclasses
 import gc
 import importlib
 import multiprocessing
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -149,14 +150,15 @@ def run_pages(paths: list[Path], jobs: int) -> list[Path]:
     leaves its page without a cache entry, so checking it runs it again, here, and reports what went wrong."""
     missing = [Path(path).resolve() for path in paths if needs_run(path)]
     jobs = min(jobs, len(missing))
-    if jobs < 2:
+    if jobs < 2 or "jax" in sys.modules:  # JAX's threads do not survive a fork (a `serve` that ran a JAX page)
         return []
     for name in PRELOAD:
         importlib.import_module(name)
     gc.freeze()  # what the workers are forked with never becomes garbage: their collector stops walking it
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            list(pool.map(_run, missing))
+            for future in [pool.submit(_run, path) for path in missing]:
+                future.exception()  # a page whose run failed in a worker runs again where it is checked, and says why
     except BrokenProcessPool:
         pass
     finally:
@@ -214,7 +216,7 @@ def check_page(path: Path, use_cache: bool = True, text: str | None = None, math
     page_key = cache.key(src.display, blocks, proj.root)
     cached = cache.load(proj.cache_dir, page_key, blocks) if use_cache else None
     if cached is None:
-        if not execute:
+        if not execute and blocks:  # a page of prose runs nothing
             raise LookupError(f"{report.display}: no run in .cache/ under this arithmetic")
         runs = session.run_page(src, blocks, proj.root)
         cached = runs, versions.environment() if blocks else {}

@@ -150,7 +150,9 @@ class PageHtml:
         from verified import katex
 
         site = sorted((file.src_uri, file.url) for file in files)
-        markdown = (config["markdown_extensions"], config["mdx_configs"], katex.katex_version(), version("mkdocs"))
+        renderer = (katex.katex_version(), hashlib.sha256(katex.NodeRenderer.SCRIPT.read_bytes()).hexdigest())
+        packages = [version(name) for name in ("mkdocs", "markdown-katex")]
+        markdown = (config["markdown_extensions"], config["mdx_configs"], config["validation"], renderer, packages)
         key = Memo.key(page.markdown, page.file.src_uri, page.file.url, site, markdown)
         path = self.folder / f"{key}.json"
         if path.is_file():
@@ -158,7 +160,7 @@ class PageHtml:
             page.content, page.toc = kept["content"], get_toc(kept["toc"])
             page._title_from_render = kept["title"]
             page.present_anchor_ids = set(kept["anchors"])
-            if kept["links"] is not None:
+            if _PAGES_LOG.getEffectiveLevel() > logging.DEBUG:  # as Page.render: no anchor check under --verbose
                 page.links_to_anchors = {files.get_file_from_path(uri): links for uri, links in kept["links"].items()}
             return
         self.misses += 1
@@ -168,20 +170,24 @@ class PageHtml:
             Page.render(page, config, files)
         finally:
             logging.getLogger("mkdocs").removeHandler(warnings)
-        if warnings.count:
+        # Kept only from a render that would have said every warning (not under --quiet) and recorded its links into
+        # other pages' anchors (not under --verbose), and said none.
+        if warnings.count or not _PAGES_LOG.isEnabledFor(logging.WARNING) or _PAGES_LOG.isEnabledFor(logging.DEBUG):
             return
-        links = page.links_to_anchors
         kept = {
             "content": page.content,
             "toc": [_token(item) for item in page.toc],
             "title": page._title_from_render,
             "anchors": sorted(page.present_anchor_ids),
-            "links": None if links is None else {file.src_uri: anchors for file, anchors in links.items()},
+            "links": {file.src_uri: anchors for file, anchors in page.links_to_anchors.items()},
         }
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(kept), encoding="utf-8")
         temporary.replace(path)
+
+
+_PAGES_LOG = logging.getLogger("mkdocs.structure.pages")  # where Page.render warns of a broken link
 
 
 class _Count(logging.Handler):
