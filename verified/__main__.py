@@ -33,12 +33,11 @@ def portability(paths: list[str], variations: list[str], jobs: int) -> int:
     def from_cache(variation: str) -> str | None:
         """The problems under the variation ("" for none), or None if a page must run."""
         with arithmetic.variation(variation):
-            pages = _pages(paths)
-            if cache.fresh() or any(engine.needs_run(page) for page in pages):
+            if cache.fresh():
                 return None
             try:
-                reports = [engine.check_page(page, execute=False) for page in pages]
-            except LookupError:  # a run gone from .cache/ since: the fresh process runs it
+                reports = [engine.check_page(page, execute=False) for page in _pages(paths)]
+            except LookupError:  # a page's run is not in .cache/ under this arithmetic: a fresh process runs it
                 return None
             problems = [report.text() for report in reports if not report.ok]
             return "\n".join([*arithmetic.announcement(), *problems]) if problems else ""
