@@ -110,15 +110,14 @@ import sys, time, tempfile
 from pathlib import Path
 sys.path.insert(0, {str(tree)!r})
 from verified import katex, project, source
-from markdown_katex import extension
 proj = project.load(Path({str(tree)!r}))
 formulas = []
 for page in sorted(proj.docs_dir.rglob("*.md")):
-    formulas += katex.find(source.read(page, proj).lines)
+    formulas += katex.scan(source.read(page, proj).lines).formulas
 katex.configure(Path(tempfile.mkdtemp()))
 start = time.perf_counter()
 for formula in formulas:
-    katex.render(formula, {{}})
+    katex.renderer.html(formula.tex, formula.display)
 print(len(formulas), time.perf_counter() - start)
 """
     out = subprocess.run([PYTHON, "-c", script], cwd=tree, env=ENV, capture_output=True, text=True, check=True).stdout.split()

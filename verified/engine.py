@@ -186,10 +186,10 @@ def _check_math(report: PageReport, proj: project.Project) -> None:
     """Every formula rendered as the build renders it; one that KaTeX rejects (or that garbles a heading) is a problem."""
     assert report.source is not None
     katex.configure(proj.cache_dir)
-    key = ("\n".join(report.source.lines), repr(sorted(proj.katex_options.items())))
+    key = "\n".join(report.source.lines)
     if key not in _math:  # a page checked again in this process (each variation of the portability check)
         formulas: dict[str, str] = {}
-        _math[key] = katex.check(report.source, proj.katex_options, formulas), formulas
+        _math[key] = katex.check(report.source, formulas), formulas
     found, formulas = _math[key]
     report.formulas.update(formulas)
     for line, message in found:
@@ -198,7 +198,7 @@ def _check_math(report: PageReport, proj: project.Project) -> None:
         report.math_problems.setdefault(line, []).append(f"{origin.path}:{origin.line}: {message}")
 
 
-_math: dict[tuple[str, str], tuple[list[tuple[int, str]], dict[str, str]]] = {}
+_math: dict[str, tuple[list[tuple[int, str]], dict[str, str]]] = {}
 
 
 def check_page(path: Path, use_cache: bool = True, text: str | None = None, math: bool = True, execute: bool = True) -> PageReport:

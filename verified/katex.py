@@ -1,4 +1,8 @@
-"""markdown-katex, made offline, persistent and checkable: no npx probe, a cache under .cache/, errors at page lines."""
+"""Math at build time: a Markdown extension of the project's own (`- verified.katex` in mkdocs.yml).
+
+markdown-katex's syntax ($`x`$ on one line, ```math fences) and its HTML, byte for byte (tests/test_katex.py renders
+the same page with both); each formula found with its page line, so an error is reported there; rendered by one
+long-lived Node process running the vendored KaTeX and kept under .cache/katex."""
 
 from __future__ import annotations
 
@@ -9,112 +13,150 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from html import escape, unescape
 from pathlib import Path
 
 from markdown import Markdown
 from markdown.extensions import Extension
-from markdown_katex import extension, wrapper
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
 
 from verified.source import Source
 
+FOLDER = Path(__file__).parent / "katex"
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")  # markdown-katex's patterns, so the same formulas are found
+MATH_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})math")
+DELIMITER = re.compile(r"`{1,2}")
+HEADING = re.compile(r"^#{1,6}\s")
+
+
+class MathError(Exception):
+    """KaTeX rejected a formula; the message is KaTeX's."""
+
 
 @dataclass
-class Stats:
-    rendered: int = 0  # formulas rendered anew (not served from .cache/katex) since the last reset
+class Formula:
+    line: int  # expanded line number (a fence's opening line)
+    last: int  # a fence's closing line; an inline formula's own line
+    columns: tuple[int, int]  # an inline formula's span on its line, dollars included
+    tex: str  # as KaTeX gets it
+    display: bool
+
+    @property
+    def marker(self) -> str:
+        """What stands in for the formula while Markdown converts the page (markdown-katex's, so it is treated alike)."""
+        kind = "block" if self.display else "inline"
+        return f"tmp_{kind}_md_katex_{hashlib.md5((kind + self.tex).encode()).hexdigest()}"
 
 
-stats = Stats()
-_original_write = wrapper._write_tex2html
+@dataclass
+class Scan:
+    formulas: list[Formula] = field(default_factory=list)
+    faults: list[tuple[int, str]] = field(default_factory=list)  # (line, message): math that would show as raw TeX
 
 
-def _bundled_binary() -> list[str]:
-    """markdown-katex's KaTeX binary; where it ships none (it has one for x86_64 only: aarch64, say), the same KaTeX
-    through Node (katex/render.js takes the binary's arguments), or a message that says what to install."""
-    try:
-        return [str(wrapper._get_pkg_bin_path())]
-    except NotImplementedError:
-        if shutil.which("node") is None:
-            raise NotImplementedError(
-                f"markdown-katex ships no KaTeX binary for {wrapper.MACHINE}-{wrapper.OSNAME}, and Node.js is not on PATH: "
-                "install Node.js (Debian: apt-get install nodejs) to render the site's math"
-            ) from None
-        return ["node", str(NodeRenderer.SCRIPT)]
+def inline(line: str) -> Iterator[tuple[int, int, str]]:
+    """Each $`...`$ (or $``...``$) of a line: its columns and its TeX, paired as markdown-katex's loop pairs them."""
+    position = 0
+    while (opening := DELIMITER.search(line, position)) is not None:
+        delimiter, start = opening.group(), opening.start()
+        closing = line.find(delimiter, start + len(delimiter))
+        if closing < 0:
+            position = opening.end()
+            continue
+        position = end = closing + len(delimiter) - 1  # the closing delimiter's last backtick
+        if start > 0 and end + 1 < len(line) and line[start - 1] == "$" == line[end + 1]:
+            yield start - 1, end + 2, line[start + len(delimiter) : closing]
+            position = end + len(delimiter)
 
 
-# Upstream issue #22: markdown-katex looks for `npx --no-install katex` on every PATH entry, never caching a miss:
-# ~1 s per formula, and ~0.8 s when the extension starts (it asks the binary for its options). Patched on import.
-wrapper.get_bin_cmd = _bundled_binary
+def scan(lines: list[str]) -> Scan:
+    """Every formula of the page, outside code fences; a ```math fence is display math (its TeX is what follows
+    `math`, up to the closing fence, as markdown-katex passes it on)."""
+    found = Scan()
+    close, first = None, 0  # the fence line that ends the current fence; its opening line if it is math
+    for number, line in enumerate(lines, start=1):
+        if close is not None:
+            if line.rstrip() == close:
+                if first:
+                    indent = len(lines[first - 1]) - len(lines[first - 1].lstrip())
+                    text = "\n".join(part[indent:] for part in lines[first - 1 : number]).rstrip()
+                    tex = text[text.index("math") + 4 : -len(close.lstrip())]
+                    if tex.split("\n", 1)[0].strip():
+                        found.faults.append((first, "nothing may follow ```math on its line (markdown-katex read it as options)"))
+                    found.formulas.append(Formula(first, number, (0, 0), tex, display=True))
+                close = None
+            continue
+        if fence := FENCE.match(line):
+            close, first = fence.group(1) + fence.group(2), number if MATH_FENCE.match(line) else 0
+            continue
+        rest = line
+        for start, end, tex in inline(line):
+            found.formulas.append(Formula(number, number, (start, end), tex, display=False))
+            rest = rest.replace(line[start:end], "", 1)
+        if "$`" in rest:
+            found.faults.append((number, "inline math $`...`$ must open and close on the same line"))
+    if close is not None and first:
+        found.faults.append((first, "this ```math fence is never closed"))
+    return found
 
 
-class ImportFirst(Extension):
-    """`- verified.katex` listed before `- markdown_katex` in mkdocs.yml: mkdocs builds the Markdown extensions
-    before it loads the hook, so this entry is what imports this module (and its patch) before markdown-katex starts.
-    It adds nothing to Markdown itself."""
+class Renderer:
+    """KaTeX's renderToString in one long-lived Node process (~1 ms a formula; KaTeX's command line takes ~100), each
+    formula's HTML kept under .cache/katex by its TeX, its mode and the renderer's own files. Without Node,
+    markdown-katex's bundled KaTeX binary renders it (x86-64 only), one process per formula."""
 
-    def extendMarkdown(self, md: Markdown) -> None:
-        pass
-
-
-def makeExtension(**kwargs: object) -> ImportFirst:  # the name Python-Markdown looks for
-    return ImportFirst(**kwargs)
-
-
-def configure(cache_dir: Path) -> None:
-    """Patch markdown-katex once per process; its syntax, options and HTML stay exactly as they are."""
-    wrapper.CACHE_DIR = cache_dir / "katex"
-    wrapper.CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    # The render cache is ours to keep, not a temp folder emptied after 24 hours.
-    wrapper._cleanup_cache_dir = lambda: None
-    # Key on the binary's name (KaTeX version), not on the virtualenv it happens to live in.
-    wrapper._cmd_digest = _cmd_digest
-    wrapper._write_tex2html = _counting_write
-
-
-def _cmd_digest(tex: str, cmd_parts: list[str]) -> str:
-    digest = hashlib.sha256(tex.encode("utf-8"))
-    names = 2 if cmd_parts[0] == "node" else 1  # the binary (KaTeX's version, the platform) or `node render.js`: by name
-    for number, part in enumerate(cmd_parts):
-        part = Path(part).name if number < names else part
-        digest.update(part.encode("utf-8"))
-    return digest.hexdigest()
-
-
-# The bundled CLI's flags without a value, as KaTeX options: the only ones the long-lived renderer takes.
-FLAGS = {
-    "--display-mode": ("displayMode", True),
-    "--leqno": ("leqno", True),
-    "--fleqn": ("fleqn", True),
-    "--no-throw-on-error": ("throwOnError", False),
-    "--color-is-text-color": ("colorIsTextColor", True),
-    "--strict": ("strict", True),
-    "--trust": ("trust", True),
-}
-
-
-class NodeRenderer:
-    """One Node process running the same KaTeX as the bundled CLI, fed JSON lines: ~1 ms a formula instead of ~100."""
-
-    SCRIPT = Path(__file__).parent / "katex" / "render.js"
+    SCRIPT = FOLDER / "render.js"
 
     def __init__(self) -> None:
+        self.folder: Path | None = None  # set by configure(); None: nothing kept
         self.process: subprocess.Popen[str] | None = None
+        self.rendered = 0  # formulas rendered anew, not read from .cache/katex (the build's summary says how many)
+        self.digest = hashlib.sha256(self.SCRIPT.read_bytes() + (FOLDER / "katex.min.js").read_bytes()).hexdigest()
 
-    @staticmethod
-    def wanted() -> bool:
-        return os.environ.get("VERIFIED_KATEX", "node") != "binary" and shutil.which("node") is not None
+    def html(self, tex: str, display: bool) -> str:
+        key = hashlib.sha256(json.dumps([tex, display, self.digest]).encode()).hexdigest()
+        kept = self.folder / f"{key}.html" if self.folder else None
+        if kept is not None and kept.is_file():
+            return kept.read_text(encoding="utf-8")
+        self.rendered += 1
+        html = self._node(tex, display) if shutil.which("node") else self._binary(tex, display)
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            temporary = kept.with_suffix(f".{os.getpid()}.tmp")  # two builds may render at once (xdist workers)
+            temporary.write_text(html, encoding="utf-8")
+            temporary.replace(kept)
+        return html
 
-    def render(self, tex: str, options: dict[str, object]) -> dict[str, str]:
+    def _node(self, tex: str, display: bool) -> str:
         if self.process is None or self.process.poll() is not None:
             self.process = subprocess.Popen(
                 ["node", str(self.SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
             )
             atexit.register(self.close)
         assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(json.dumps({"tex": tex, "options": options}) + "\n")
+        self.process.stdin.write(json.dumps({"tex": tex, "options": {"displayMode": display}}) + "\n")
         self.process.stdin.flush()
-        return json.loads(self.process.stdout.readline())
+        answer = json.loads(self.process.stdout.readline())
+        if "error" in answer:
+            raise MathError(answer["error"])
+        return answer["html"].strip()
+
+    @staticmethod
+    def _binary(tex: str, display: bool) -> str:
+        import markdown_katex
+
+        try:
+            return markdown_katex.tex2html(tex, {"display-mode": True} if display else {})
+        except NotImplementedError:
+            raise MathError(
+                "markdown-katex ships no KaTeX binary for this machine, and Node.js is not on PATH: install "
+                "Node.js (Debian: apt-get install nodejs) to render the site's math"
+            ) from None
+        except markdown_katex.wrapper.KatexError as error:
+            raise MathError(str(error)) from None
 
     def close(self) -> None:
         """End the renderer and reap it, so the interpreter exits without a still-running child or open pipes."""
@@ -127,69 +169,109 @@ class NodeRenderer:
             self.process = None
 
 
-node = NodeRenderer()
+renderer = Renderer()
+
+
+def configure(cache_dir: Path) -> None:
+    renderer.folder = cache_dir / "katex"
 
 
 def katex_version() -> str:
-    """The vendored KaTeX's version, read from the file itself (markdown-katex bundles the same one)."""
-    text = (Path(__file__).parent / "katex" / "katex.min.js").read_text(encoding="utf-8")
-    match = re.search(r'version:"([\d.]+)"', text)
+    """The vendored KaTeX's version, read from the file itself."""
+    match = re.search(r'version:"([\d.]+)"', (FOLDER / "katex.min.js").read_text(encoding="utf-8"))
     return match.group(1) if match else "unknown"
 
 
-def _counting_write(cmd_parts, tex, tmp_output_file):  # type: ignore[no-untyped-def]
-    """Render one uncached formula: with the long-lived renderer where it can, else with the bundled binary."""
-    stats.rendered += 1
-    flags = cmd_parts[1:]
-    if not NodeRenderer.wanted() or any(flag not in FLAGS for flag in flags):
-        return _original_write(cmd_parts, tex, tmp_output_file)
-    answer = node.render(tex, dict(FLAGS[flag] for flag in flags))
-    if "error" in answer:
-        raise wrapper.KatexError(f"Error processing '{tex}': {answer['error']}")
-    Path(tmp_output_file).write_text(answer["html"] + "\n", encoding="utf-8")
+class _Formulas(Preprocessor):
+    """Each formula rendered and replaced by its marker; the HTML goes in after every other step (_Html)."""
+
+    def __init__(self, md: Markdown, html: dict[str, str]) -> None:
+        super().__init__(md)
+        self.html = html
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.html.clear()  # mkdocs converts every page with the same extension object
+        lines = list(lines)
+        for formula in reversed(scan(lines).formulas):
+            math = renderer.html(formula.tex, formula.display)
+            if formula.display:
+                self.html[formula.marker] = f"<p>{math}</p>"
+                indent = lines[formula.line - 1][: len(lines[formula.line - 1]) - len(lines[formula.line - 1].lstrip())]
+                lines[formula.line - 1 : formula.last] = [indent + formula.marker]
+            else:
+                self.html[formula.marker] = math
+                line, (start, end) = lines[formula.line - 1], formula.columns
+                lines[formula.line - 1] = line[:start] + formula.marker + line[end:]
+        return lines
 
 
-@dataclass
-class Formula:
-    line: int  # expanded line number of the formula (first line of a ```math fence)
-    tex: str
-    display: bool
+class _Html(Postprocessor):
+    def __init__(self, md: Markdown, html: dict[str, str]) -> None:
+        super().__init__(md)
+        self.html = html
+
+    def run(self, text: str) -> str:
+        for marker, html in self.html.items():  # (toc runs the postprocessors on each heading too)
+            text = text.replace(f"<p>{marker}</p>" if marker.startswith("tmp_block") else marker, html).replace(marker, html)
+        return text
 
 
-def find(src_lines: list[str]) -> list[Formula]:
-    """The formulas markdown-katex will render, found the way its preprocessor finds them, with their lines."""
-    formulas = []
-    fence_close: str | None = None
-    math_start = 0
-    math_lines: list[str] = []
-    for number, line in enumerate(src_lines, start=1):
-        if math_lines:
-            math_lines.append(line)
-            if line.rstrip() == fence_close:
-                block = "\n".join(part[len(math_lines[0]) - len(math_lines[0].lstrip()) :] for part in math_lines).rstrip()
-                formulas.append(Formula(math_start, block, display=True))
-                math_lines, fence_close = [], None
+class KatexExtension(Extension):
+    def __init__(self, **kwargs: object) -> None:
+        self.html: dict[str, str] = {}  # marker -> the formula's HTML, for the page being converted
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.preprocessors.register(_Formulas(md, self.html), "verified_katex", 50)  # before raw HTML is stashed (20)
+        md.postprocessors.register(_Html(md, self.html), "verified_katex", 0)  # after it is put back (30)
+        md.registerExtension(self)
+
+
+def makeExtension(**kwargs: object) -> KatexExtension:  # the name Python-Markdown looks for
+    return KatexExtension(**kwargs)
+
+
+def check(src: Source, rendered: dict[str, str] | None = None) -> list[tuple[int, str]]:
+    """Render every formula of the page; (expanded line, message) for each that fails, garbles a heading or would
+    show as raw TeX. `rendered`, if given, collects each formula's HTML -> its TeX (what the search index gets)."""
+    found = scan(src.lines)
+    problems = list(found.faults)
+    for formula in found.formulas:
+        written = formula.tex.strip() if formula.display else src.lines[formula.line - 1][slice(*formula.columns)]
+        if not formula.display and HEADING.match(src.lines[formula.line - 1]):
+            problems.append(
+                (
+                    formula.line,
+                    f"inline math {written} in a heading garbles the table of contents and the heading's id; "
+                    "write the symbol in Unicode there",
+                )
+            )
             continue
-        if fence_close is not None:
-            if line.rstrip() == fence_close:
-                fence_close = None
+        try:
+            html = renderer.html(formula.tex, formula.display)
+        except MathError as error:
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            reason = next((line[line.index("ParseError") :] for line in lines if "ParseError" in line), lines[-1] if lines else "")
+            problems.append((formula.line, f"bad LaTeX in {written}: {reason}"))
             continue
-        math_match = extension.BLOCK_START_RE.match(line)
-        fence_match = extension.FENCE_RE.match(line)
-        if math_match:
-            math_start, math_lines = number, [line]
-            fence_close = math_match.group(1) + math_match.group(2)
-        elif fence_match:
-            fence_close = fence_match.group(1) + fence_match.group(2)
+        if rendered is not None:
+            rendered[html] = formula.tex.strip() if formula.display else formula.tex
+    return sorted(problems)
+
+
+def neutralise(src_lines: list[str], bad_lines: set[int]) -> list[str]:
+    """The formulas on `bad_lines` turned into code, so the build goes on and every bad formula is reported."""
+    lines = list(src_lines)
+    for formula in reversed(scan(src_lines).formulas):
+        if formula.line not in bad_lines:
+            continue
+        line = lines[formula.line - 1]
+        if formula.display:
+            lines[formula.line - 1] = line.replace("math", "text", 1)
         else:
-            formulas.extend(Formula(number, item.inline_text, display=False) for item in extension.iter_inline_katex(line))
-    return formulas
-
-
-def _tex_of(formula: Formula) -> str:
-    if formula.display:
-        return extension._clean_block_text(formula.tex).strip()
-    return extension._clean_inline_text(formula.tex)
+            start, end = formula.columns
+            lines[formula.line - 1] = line[:start] + line[start + 1 : end - 1] + line[end:]
+    return lines
 
 
 def search_text(html: str, rendered: dict[str, str]) -> str:
@@ -219,73 +301,3 @@ def readable(formula_html: str) -> str:
         text = unescape(re.sub(r"<[^>]+>", "", text))
         parts.append(f" {text} " if kind == "mo" and text in RELATIONS else text)
     return " ".join("".join(parts).split())
-
-
-def _unclosed_inline_math(src_lines: list[str]) -> list[int]:
-    """Lines outside fences where a `$`` opens inline math that markdown-katex will not find (it would show raw TeX)."""
-    unclosed = []
-    fence_close: str | None = None
-    for number, line in enumerate(src_lines, start=1):
-        if fence_close is not None:
-            fence_close = None if line.rstrip() == fence_close else fence_close
-            continue
-        fence = extension.FENCE_RE.match(line)
-        if fence:
-            fence_close = fence.group(1) + fence.group(2)
-            continue
-        rest = line
-        for item in extension.iter_inline_katex(line):
-            rest = rest.replace(item.inline_text, "", 1)
-        if "$`" in rest:
-            unclosed.append(number)
-    return unclosed
-
-
-def render(formula: Formula, options: dict) -> str:
-    """Exactly the call markdown-katex's preprocessor makes, so the HTML lands in the shared cache."""
-    return extension.md_block2html(formula.tex, dict(options)) if formula.display else extension.md_inline2html(formula.tex, dict(options))
-
-
-HEADING = re.compile(r"^#{1,6}\s")
-
-
-def check(src: Source, options: dict, rendered: dict[str, str] | None = None) -> list[tuple[int, str]]:
-    """Render every formula of the page; return (expanded line, message) for each that fails or garbles a heading.
-
-    `rendered`, if given, collects each formula's HTML -> its TeX (what the search index gets instead)."""
-    problems = []
-    for number in _unclosed_inline_math(src.lines):
-        problems.append((number, "inline math $`...`$ must open and close on the same line (markdown-katex reads one line at a time)"))
-    for formula in find(src.lines):
-        if not formula.display and HEADING.match(src.lines[formula.line - 1]):
-            problems.append(
-                (
-                    formula.line,
-                    f"inline math {formula.tex} in a heading garbles the table of contents and the heading's id; "
-                    "write the symbol in Unicode there",
-                )
-            )
-            continue
-        try:
-            html = render(formula, options)
-            if rendered is not None:
-                rendered[html] = _tex_of(formula)
-        except wrapper.KatexError as error:
-            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-            reason = next((line[line.index("ParseError") :] for line in lines if "ParseError" in line), lines[-1] if lines else "")
-            problems.append((formula.line, f"bad LaTeX in {formula.tex.strip()}: {reason}"))
-    return problems
-
-
-def neutralise(src_lines: list[str], bad_lines: set[int]) -> list[str]:
-    """Turn the formulas on `bad_lines` into code, so the build goes on and every bad formula is reported."""
-    lines = list(src_lines)
-    for number in bad_lines:
-        line = lines[number - 1]
-        if extension.BLOCK_START_RE.match(line):
-            lines[number - 1] = line.replace("math", "text", 1)
-        else:
-            for item in reversed(list(extension.iter_inline_katex(line))):
-                line = line[: item.start] + item.inline_text[1:-1] + line[item.end :]
-            lines[number - 1] = line
-    return lines

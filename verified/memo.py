@@ -150,10 +150,8 @@ class PageHtml:
         from verified import katex
 
         site = sorted((file.src_uri, file.url) for file in files)
-        renderer = (katex.katex_version(), hashlib.sha256(katex.NodeRenderer.SCRIPT.read_bytes()).hexdigest())
-        packages = [version(name) for name in ("mkdocs", "markdown-katex")]
-        markdown = (config["markdown_extensions"], config["mdx_configs"], config["validation"], renderer, packages)
-        key = Memo.key(page.markdown, page.file.src_uri, page.file.url, site, markdown)
+        markdown = (config["markdown_extensions"], config["mdx_configs"], config["validation"], katex.renderer.digest)
+        key = Memo.key(version("mkdocs"), page.markdown, page.file.src_uri, page.file.url, site, markdown)
         path = self.folder / f"{key}.json"
         if path.is_file():
             kept = json.loads(path.read_text(encoding="utf-8"))

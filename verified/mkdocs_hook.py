@@ -26,7 +26,6 @@ class Build:
     """What the build has made and seen so far; `serve` resets it for each rebuild."""
 
     def __init__(self) -> None:
-        self.katex_options: dict = {}  # markdown_katex's, from mkdocs.yml
         self.page_html: memo.PageHtml | None = None  # rendered pages kept under .cache/ (on_config)
         self.executed_notebooks: set[str] = set()  # notebooks mkdocs-jupyter executed (not from its cache)
         self.reset()
@@ -76,7 +75,6 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         for line in arithmetic.announcement():
             log.info("verified: %s", line.strip())
     cache_dir = project.load(root).cache_dir
-    build.katex_options = project.load(root).katex_options
     katex.configure(cache_dir)
     build.page_html = memo.PageHtml(cache_dir)
     memo.highlighted_code(cache_dir)
@@ -89,7 +87,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 def on_pre_build(config: MkDocsConfig) -> None:
     build.reset()
-    katex.stats.rendered = 0
+    katex.renderer.rendered = 0
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -132,7 +130,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     proj = project.for_path(path)
     title, source = page.title or page.file.src_uri, proj.display(path)
     if page.file.src_uri.endswith(".py"):
-        html, formulas, ipynb = notebook_page.finish(html, page, files, build.katex_options, log, build.stylesheets)
+        html, formulas, ipynb = notebook_page.finish(html, page, files, log, build.stylesheets)
         page.verified_search_formulas = formulas  # type: ignore[attr-defined]  # see memo.search_entries
         build.generated[Path(page.file.abs_dest_path).parent / f"{path.stem}.ipynb"] = ipynb
         page.nb_url = f"{path.stem}.ipynb"  # type: ignore[attr-defined]  # the download button in overrides/main.html
@@ -181,7 +179,7 @@ def on_post_build(config: MkDocsConfig) -> None:
         "%d pages converted anew; %d formulas rendered anew; %d code blocks highlighted anew; %d pages indexed anew; torch %s",
         *(pages, build.executed, pages - build.executed, notebooks, len(build.executed_notebooks)),
         *(notebooks - len(build.executed_notebooks), build.page_html.misses if build.page_html else 0),
-        *(katex.stats.rendered, memo.misses("highlight"), memo.misses("search")),
+        *(katex.renderer.rendered, memo.misses("highlight"), memo.misses("search")),
         "imported" if "torch" in sys.modules else "not imported",
     )
     failed = [result for result in build.reports.values() if not result.ok]

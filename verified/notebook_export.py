@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-from markdown_katex import extension
-
-from verified import arithmetic, session
+from verified import arithmetic, katex, session
 from verified.blocks import EXPECTED_OUTPUT, OWN_DIRECTIVE
 from verified.engine import PageReport
 
@@ -43,21 +41,13 @@ SETUP = _setup()
 
 def _jupyter_math(lines: list[str]) -> list[str]:
     """markdown-katex syntax to Jupyter's: $`x`$ -> $x$, ```math fences -> $$ blocks."""
-    out, in_math = [], False
-    for line in lines:
-        if extension.BLOCK_START_RE.match(line) and not in_math:
-            out.append("$$")
-            in_math = True
-        elif in_math and line.strip().startswith("```"):
-            out.append("$$")
-            in_math = False
-        elif in_math:
-            out.append(line)
+    out = list(lines)
+    for formula in reversed(katex.scan(lines).formulas):
+        if formula.display:
+            out[formula.line - 1 : formula.last] = ["$$", *lines[formula.line : formula.last - 1], "$$"]
         else:
-            for item in reversed(list(extension.iter_inline_katex(line))):
-                tex = extension._clean_inline_text(item.inline_text)
-                line = line[: item.start] + f"${tex}$" + line[item.end :]
-            out.append(line)
+            line, (start, end) = out[formula.line - 1], formula.columns
+            out[formula.line - 1] = line[:start] + f"${formula.tex}$" + line[end:]
     return out
 
 

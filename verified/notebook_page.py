@@ -33,11 +33,11 @@ def configure(plugin: object, root: Path, executed: set[str]) -> None:
     record_executions(executed)
 
 
-def finish(html: str, page, files, options: dict, log: logging.Logger, stylesheets: dict[str, str]) -> tuple[str, dict[str, str], str]:  # type: ignore[no-untyped-def]
+def finish(html: str, page, files, log: logging.Logger, stylesheets: dict[str, str]) -> tuple[str, dict[str, str], str]:  # type: ignore[no-untyped-def]
     """A notebook page made like the rest; returns its HTML, its formulas (HTML -> TeX, for the search index) and the
     notebook to download, with the outputs of the engine's run of its cells."""
     formulas: dict[str, str] = {}
-    html = stable_cell_ids(render(html, options, page.file.src_uri, log, formulas))
+    html = stable_cell_ids(render(html, page.file.src_uri, log, formulas))
     html = share_styles(rewrite_links(html, page, files, log), page, stylesheets)
     runs = engine.check_page(Path(page.file.abs_src_path)).runs
     return html, formulas, as_ipynb(page.file.abs_src_path, runs)
@@ -107,8 +107,8 @@ DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$")
 
 
-def render(html: str, options: dict, where: str, log: logging.Logger, rendered: dict[str, str]) -> str:
-    """Math in Markdown cells, rendered at build by markdown-katex's own renderer; MathJax (with its empty URL) removed.
+def render(html: str, where: str, log: logging.Logger, rendered: dict[str, str]) -> str:
+    """Math in Markdown cells, rendered at build as a Markdown page's; MathJax (with its empty URL) removed.
     `rendered` collects each formula's HTML (and its TeX), for the search index as a Markdown page's."""
     html, removed = MATHJAX.subn("", html)
     if not removed and "MathJax" in html:
@@ -116,11 +116,10 @@ def render(html: str, options: dict, where: str, log: logging.Logger, rendered: 
 
     def tex(match: re.Match[str], display: bool) -> str:
         source = html_lib.unescape(match.group(1)).strip()
-        formula = katex.Formula(0, f"```math\n{source}\n```" if display else f"$`{source}`$", display)
-        try:
-            rendered[result := katex.render(formula, options)] = source
+        try:  # a ```math fence's TeX starts and ends with its line breaks
+            rendered[result := katex.renderer.html(f"\n{source}\n" if display else source, display)] = source
             return result
-        except katex.wrapper.KatexError as error:
+        except katex.MathError as error:
             log.warning("%s: bad LaTeX in a Markdown cell: %s", where, " ".join(str(error).split()[-12:]))
             return match.group(0)
 

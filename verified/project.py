@@ -24,7 +24,6 @@ class Project:
     docs_dir: Path
     cache_dir: Path
     snippets_config: dict[str, Any]
-    katex_options: dict[str, Any]  # markdown_katex's options in mkdocs.yml: formulas render as the build renders them
 
     def display(self, path: Path) -> str:
         """The path as messages show it: relative to the project root, e.g. docs/autograd/x.md."""
@@ -45,12 +44,9 @@ def find_root(start: Path) -> Path:
 def load(root: Path) -> Project:
     config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_PermissiveLoader)
     snippets: dict[str, Any] = {}
-    katex_options: dict[str, Any] = {}
     for entry in config.get("markdown_extensions", []):
         if isinstance(entry, dict) and "pymdownx.snippets" in entry:
             snippets = dict(entry["pymdownx.snippets"] or {})
-        if isinstance(entry, dict) and "markdown_katex" in entry:
-            katex_options = dict(entry["markdown_katex"] or {})
     # Resolve include paths against the project root, as `mkdocs build` run from the root does.
     snippets["base_path"] = [str(root / p) for p in snippets.get("base_path", ["."])]
     return Project(
@@ -58,7 +54,6 @@ def load(root: Path) -> Project:
         docs_dir=root / config.get("docs_dir", "docs"),
         cache_dir=root / ".cache",
         snippets_config=snippets,
-        katex_options=katex_options,
     )
 
 

@@ -20,45 +20,6 @@ class Private:
 
 NAMES = [
     Private(
-        "markdown-katex",
-        "markdown_katex.wrapper",
-        "_write_tex2html",
-        "verified/katex.py",
-        "renders a formula in one long-lived Node process: ~1 ms a formula instead of ~100 ms for one binary per formula "
-        "(cold math of the whole site 0.88 s for 1563 formulas, benchmarks/latest.md)",
-    ),
-    Private(
-        "markdown-katex",
-        "markdown_katex.wrapper",
-        "_cmd_digest",
-        "verified/katex.py",
-        "keys the formula cache on the KaTeX binary's name, not on the virtualenv it lives in: a recreated nox "
-        "virtualenv keeps every rendered formula (tests/test_katex.py)",
-    ),
-    Private(
-        "markdown-katex",
-        "markdown_katex.wrapper",
-        "_cleanup_cache_dir",
-        "verified/katex.py",
-        "keeps .cache/katex past markdown-katex's 24 hours: a warm build renders no formula (tests/test_site.py)",
-    ),
-    Private(
-        "markdown-katex",
-        "markdown_katex.wrapper",
-        "_get_pkg_bin_path",
-        "verified/katex.py",
-        "finds the bundled binary without markdown-katex's probe for npx on every PATH entry (~0.8 s at start-up, "
-        "~1 s per uncached formula, upstream issue #22)",
-    ),
-    Private(
-        "markdown-katex",
-        "markdown_katex.extension",
-        "_clean_inline_text",
-        "verified/katex.py, verified/notebook_export.py",
-        "the TeX of a formula exactly as markdown-katex reads it, for the search index and the notebooks",
-    ),
-    Private("markdown-katex", "markdown_katex.extension", "_clean_block_text", "verified/katex.py", "the same, for ```math fences"),
-    Private(
         "mkdocs-jupyter",
         "mkdocs_jupyter.plugin",
         "_compute_cache_key",
