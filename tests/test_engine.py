@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FENCE, make_project, page, run
+from tests.helpers import FENCE, ROOT, make_project, page, run
 from verified import arithmetic, cache, directives, engine, project, render, twins, versions
 
 GOOD = page(
@@ -271,6 +271,37 @@ def test_the_run_key_covers_every_engine_module_a_run_imports():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("verified.")
         }
         assert imported <= set(cache.RUN_MODULES), f"verified/{name}.py imports {sorted(imported - set(cache.RUN_MODULES))}"
+
+
+def test_the_run_key_names_every_library_a_page_imports():
+    """A page's runs are kept until torch, Python or a library it imports changes version: every module a page (or
+    a snippet it includes, or a notebook) imports is the standard library's, torch's, the engine's or a distribution
+    in cache.LIBRARY_NAMES, whose versions are in the key."""
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions
+
+    from verified import blocks, notebook, source
+
+    proj = project.load(ROOT)
+    distributions = packages_distributions()
+    imported: dict[str, str] = {}
+    for path in sorted(proj.docs_dir.rglob("*.md")) + sorted(proj.docs_dir.rglob("*.py")):
+        src, found = notebook.read(path, proj) if path.suffix == ".py" else (src := source.read(path, proj), blocks.parse(src))
+        for block in found:
+            for node in ast.walk(ast.parse(block.code)):
+                names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+                names += [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+                for name in names:
+                    imported.setdefault(name.split(".")[0], src.where(block.line))
+    allowed = set(sys.stdlib_module_names) | {"torch", "verified"}
+    unkeyed = {
+        module: where
+        for module, where in imported.items()
+        if module not in allowed and not set(distributions.get(module, [module])) & set(cache.LIBRARY_NAMES)
+    }
+    assert "jax" in imported and "numpy" in imported  # the walk sees what the pages import
+    assert not unkeyed, f"pages import libraries the run key does not name (add them to cache.LIBRARY_NAMES): {unkeyed}"
 
 
 def test_a_worker_that_dies_leaves_its_page_to_the_check_which_runs_it_and_reports(tmp_path):

@@ -40,13 +40,15 @@ def fresh() -> bool:
     return os.environ.get("VERIFIED_FRESH") == "1"
 
 
-# Besides torch: the libraries whose versions change what a page prints (numpy's arrays) or draws (matplotlib's SVG).
-LIBRARIES = tuple(f"{name}=={version(name)}" for name in ("numpy", "matplotlib"))
+# Besides torch: every other library a page imports, since its version changes what the page prints (numpy's arrays,
+# optax's updates) or draws (matplotlib's SVG). tests/test_engine.py checks the list against the pages' imports.
+LIBRARY_NAMES = ("numpy", "matplotlib", "jax", "jaxlib", "optax", "keras", "mkdocs")
+LIBRARIES = tuple(f"{name}=={version(name)}" for name in LIBRARY_NAMES)
 
 
 def key(display: str, blocks: list[Block], root: Path) -> str:
     """Code (includes already expanded into it), `raises`, the files a block declares it reads, the engine's run
-    modules, torch, Python, numpy, matplotlib and the arithmetic (verified/arithmetic.py): what a run depends on.
+    modules, torch, Python, the other libraries pages import and the arithmetic (verified/arithmetic.py): what a run depends on.
 
     Not the prose, not the expected outputs, not the lines: editing prose re-checks a page but never re-runs it."""
     digest = hashlib.sha256()
