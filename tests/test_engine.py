@@ -623,3 +623,36 @@ def test_reads_takes_folders_and_refuses_a_path_that_names_nothing(tmp_path):
     for wrong in ("dta.txt", "../data.txt"):
         message = engine.check_page(write(tmp_path, "reads.md", READER.replace("reads data.txt", f"reads {wrong}"))).text()
         assert message == f"docs/reads.md:4: <!--verified:reads {wrong}--> names no file or folder under the project's root"
+
+
+def test_what_nothing_used_for_thirty_days_is_pruned_and_a_use_keeps_an_entry(tmp_path):
+    """Each use of a page run, a converted page or a formula touches its file; memo.prune removes what nothing has
+    used for memo.KEEP_DAYS, so .cache/ does not keep every run there ever was."""
+    import os
+    import time
+
+    from verified import katex, memo
+
+    make_project(
+        tmp_path,
+        {"a.md": page("# A", f"{FENCE}python\nprint(1)\n{FENCE}", "<!--pytest-codeblocks:expected-output-->", f"{FENCE}text\n1\n{FENCE}")},
+    )
+    assert engine.check_page(tmp_path / "docs" / "a.md").executed
+    cache_dir = tmp_path / ".cache"
+    (run,) = (cache_dir / "pages").glob("*.json")
+    stale = [cache_dir / folder / f"old.{n}" for n, folder in enumerate(memo.FOLDERS)]
+    fresh = cache_dir / "katex" / "recent.html"
+    for path in [*stale, fresh]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x", encoding="utf-8")
+    month = time.time() - (memo.KEEP_DAYS + 1) * 24 * 3600
+    for path in [*stale, run]:
+        os.utime(path, (month, month))
+    assert not engine.check_page(tmp_path / "docs" / "a.md").executed  # the run is used, so touched
+    katex.configure(cache_dir)
+    katex.renderer.html("x", False)  # a formula, rendered a month ago
+    (formula,) = [path for path in katex.renderer.folder.glob("*.html") if path != fresh]
+    os.utime(formula, (month, month))
+    katex.renderer.html("x", False)  # used again: touched
+    assert memo.prune(cache_dir) == len(stale)
+    assert run.is_file() and fresh.is_file() and formula.is_file() and not any(path.exists() for path in stale)

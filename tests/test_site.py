@@ -7,12 +7,13 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import FENCE, ROOT, make_project, mkdocs_build, page, run
-from verified import arithmetic, engine, twins, versions
+from verified import arithmetic, engine, memo, twins, versions
 
 # Anything the browser would fetch from another host: scripts, stylesheets, icons, images, frames, media.
 # (An <a href> to a cited PyTorch issue is a link the reader may follow, not a request the page makes.)
@@ -211,8 +212,14 @@ def test_memoised_highlighting_and_search_entries_give_the_same_bytes(tmp_path):
     assert "; 2 pages converted anew;" in first_build.stderr
     (tmp_path / "site").rename(tmp_path / "first")
     assert (tmp_path / ".cache" / "highlight.json").is_file() and (tmp_path / ".cache" / "search-entries.json").is_file()
+    kept = sorted((tmp_path / ".cache" / "rendered").glob("*.json"))
+    month = time.time() - (memo.KEEP_DAYS + 1) * 24 * 3600
+    for path in [*kept, tmp_path / ".cache" / "rendered" / "unused.json"]:
+        path.touch()
+        os.utime(path, (month, month))  # as if last used a month ago: a build that uses one keeps it
     second_build = mkdocs_build(tmp_path)  # highlighted code and search entries now come from .cache/
     assert second_build.returncode == 0
+    assert sorted((tmp_path / ".cache" / "rendered").glob("*.json")) == kept  # used and kept; the unused one pruned
     assert "; 0 code blocks highlighted anew; 0 pages indexed anew;" in second_build.stderr, second_build.stderr
     assert "; 0 pages converted anew;" in second_build.stderr  # their HTML too
     first = {p.relative_to(tmp_path / "first"): p.read_bytes() for p in (tmp_path / "first").rglob("*") if p.is_file()}

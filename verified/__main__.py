@@ -9,7 +9,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from verified import arithmetic, cache, engine, project, versions
+from verified import arithmetic, cache, engine, memo, project, versions
 
 
 def _pages(paths: list[str]) -> list[Path]:
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         if not report.ok:
             failed += 1
             print(report.text(), file=sys.stderr)
+    memo.prune(project.load(root).cache_dir)
     print(f"{failed} page(s) with problems" if failed else "all pages verified")
     return 1 if failed else 0
 

@@ -76,6 +76,7 @@ def load(cache_dir: Path, page_key: str, blocks: list[Block]) -> tuple[list[Bloc
     if not path.is_file():
         return None
     stored = json.loads(path.read_text(encoding="utf-8"))
+    os.utime(path)  # used now: memo.prune keeps it
     runs = [BlockRun(**run) for run in stored["runs"]]
     if any(run.error for run in runs) and stored["lines"] != [block.line for block in blocks]:
         return None  # a traceback names page lines, and they moved

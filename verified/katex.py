@@ -120,6 +120,7 @@ class Renderer:
         key = hashlib.sha256(json.dumps([tex, display, self.digest]).encode()).hexdigest()
         kept = self.folder / f"{key}.html" if self.folder else None
         if kept is not None and kept.is_file():
+            os.utime(kept)  # used now: memo.prune keeps it
             return kept.read_text(encoding="utf-8")
         self.rendered += 1
         html = self._node(tex, display) if shutil.which("node") else self._binary(tex, display)

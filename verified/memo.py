@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -154,6 +155,7 @@ class PageHtml:
         key = Memo.key(version("mkdocs"), page.markdown, page.file.src_uri, page.file.url, site, markdown)
         path = self.folder / f"{key}.json"
         if path.is_file():
+            os.utime(path)  # used now: prune keeps it
             kept = json.loads(path.read_text(encoding="utf-8"))
             page.content, page.toc = kept["content"], get_toc(kept["toc"])
             page._title_from_render = kept["title"]
@@ -216,6 +218,27 @@ def _walk(toc):  # type: ignore[no-untyped-def]
     for item in toc:
         yield item
         yield from _walk(item.children)
+
+
+KEEP_DAYS = 30
+FOLDERS = ("pages", "rendered", "katex")  # one file per entry: page runs, converted pages, formulas
+
+
+def prune(cache_dir: Path, now: float | None = None) -> int:
+    """Remove what no build or check has used for KEEP_DAYS (each use touches the file), so .cache/ does not keep
+    every run of every engine, torch and page edit there ever was. Returns how many files went."""
+    limit = (time.time() if now is None else now) - KEEP_DAYS * 24 * 3600
+    old = [path for folder in FOLDERS for path in (cache_dir / folder).glob("*") if _modified(path) < limit]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return len(old)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # another build (an xdist worker) removed it meanwhile
+        return float("inf")
 
 
 def save() -> None:

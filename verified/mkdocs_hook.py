@@ -167,6 +167,7 @@ def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Naviga
 
 def on_post_build(config: MkDocsConfig) -> None:
     memo.save()
+    memo.prune(project.load(Path(config.config_file_path).resolve().parent).cache_dir)
     for path, _ in notebook_page.unused_early_runs():
         log.warning("%s: executed ahead of time but mkdocs-jupyter did not ask for it (its arguments changed?)", path)
     build.generated.update({Path(config.site_dir) / name: css for name, css in build.stylesheets.items()})
