@@ -36,3 +36,11 @@ def test_every_private_name_used_in_the_engine_is_listed():
         used |= set(re.findall(r"\b(?:wrapper|extension|jupyter_plugin|page)\.(_\w+)", text))
         used |= set(re.findall(r'getattr\([\w.]+, "(_\w+)"', text)) - {"_original", "_verified"}  # our own markers
     assert used and used <= listed, used - listed
+
+
+def test_an_attribute_page_render_sets_that_the_page_memo_does_not_keep_is_reported(monkeypatch):
+    from verified import memo
+
+    monkeypatch.setattr(memo.PageHtml, "KEPT", tuple(name for name in memo.PageHtml.KEPT if name != "toc"))
+    [message] = upstream.missing()
+    assert re.fullmatch(r"mkdocs [\d.]+: Page.render now sets toc, which memo.PageHtml does not keep", message)

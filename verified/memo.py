@@ -140,6 +140,8 @@ class PageHtml:
     configuration, the packages that render and KaTeX's version. A render that logs a warning (a broken link) is
     never kept, so it warns on every build. Set per page object, as mkdocs-jupyter sets its own render."""
 
+    KEPT = ("content", "toc", "_title_from_render", "present_anchor_ids", "links_to_anchors")  # what Page.render sets
+
     def __init__(self, cache_dir: Path) -> None:
         self.folder = cache_dir / "rendered"
         self.misses = 0

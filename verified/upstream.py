@@ -4,6 +4,7 @@ When an upgrade moves one of them, tests/test_upstream.py fails with the package
 
 from __future__ import annotations
 
+import dis
 import importlib
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -51,7 +52,18 @@ def missing() -> list[str]:
         except AttributeError:
             release = version(private.package) if private.package != "python" else "this Python"
             messages.append(f"{private.package} {release}: {private.module}.{private.name} is gone (used in {private.used_in})")
-    return messages
+    return messages + _page_render_sets_more()
+
+
+def _page_render_sets_more() -> list[str]:
+    """memo.PageHtml stands in for Page.render with what it kept of an earlier render: whatever else a newer
+    Page.render sets would be missing from a kept page."""
+    from mkdocs.structure.pages import Page
+
+    from verified.memo import PageHtml
+
+    new = {step.argval for step in dis.get_instructions(Page.render) if step.opname == "STORE_ATTR"} - set(PageHtml.KEPT)
+    return [f"mkdocs {version('mkdocs')}: Page.render now sets {', '.join(sorted(new))}, which memo.PageHtml does not keep"] if new else []
 
 
 def _assigned(cls: type, name: str) -> str:
