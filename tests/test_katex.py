@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import markdown
@@ -122,3 +123,16 @@ def test_scan_finds_every_formula_with_its_line_and_each_fault():
 def test_neutralise_turns_the_formulas_of_a_bad_line_into_code():
     lines = ["Good $`a`$.", "Bad $`\\frac{`$ and $`b`$.", "```math", "\\frac{", "```"]
     assert katex.neutralise(lines, {2, 3}) == ["Good $`a`$.", "Bad `\\frac{` and `b`.", "```text", "\\frac{", "```"]
+
+
+def test_a_bad_formula_markdown_meets_is_a_warning_and_code_and_the_rest_still_renders(tmp_path, caplog):
+    """The engine reports a bad formula at its line before the build converts the page; a page it could not read
+    is converted as it is, and a bad formula there must not abort the build without saying where."""
+    katex.configure(tmp_path)
+    html = markdown.markdown(
+        "A $`x`$ then $`\\frac{1}{`$ then $`y`$.\n\n```math\n\\frac{\n```\n", extensions=["verified.katex", "fenced_code"]
+    )
+    paragraph = re.sub(r'<span class="katex">.*?</annotation>.*?</span></span></span></span>', "K", html.split("\n")[0])
+    assert paragraph == "<p>A K then <code>\\frac{1}{</code> then K.</p>"
+    assert '<pre><code class="language-text">\\frac{' in html
+    assert [record.getMessage().split(":")[0] for record in caplog.records] == ["bad LaTeX in \\frac{", "bad LaTeX in \\frac{1}{"]

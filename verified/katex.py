@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -191,10 +192,15 @@ class _Formulas(Preprocessor):
         self.html = html
 
     def run(self, lines: list[str]) -> list[str]:
-        self.html.clear()  # mkdocs converts every page with the same extension object
+        self.html.clear()  # one Markdown object may convert several texts
         lines = list(lines)
         for formula in reversed(scan(lines).formulas):
-            math = renderer.html(formula.tex, formula.display)
+            try:
+                math = renderer.html(formula.tex, formula.display)
+            except MathError as error:  # the engine reports it at its line (a page it could not read, here)
+                logging.getLogger("mkdocs.verified").warning("bad LaTeX in %s: %s", formula.tex.strip(), error)
+                _as_code(lines, formula)
+                continue
             if formula.display:
                 self.html[formula.marker] = f"<p>{math}</p>"
                 indent = lines[formula.line - 1][: len(lines[formula.line - 1]) - len(lines[formula.line - 1].lstrip())]
@@ -264,15 +270,19 @@ def neutralise(src_lines: list[str], bad_lines: set[int]) -> list[str]:
     """The formulas on `bad_lines` turned into code, so the build goes on and every bad formula is reported."""
     lines = list(src_lines)
     for formula in reversed(scan(src_lines).formulas):
-        if formula.line not in bad_lines:
-            continue
-        line = lines[formula.line - 1]
-        if formula.display:
-            lines[formula.line - 1] = line.replace("math", "text", 1)
-        else:
-            start, end = formula.columns
-            lines[formula.line - 1] = line[:start] + line[start + 1 : end - 1] + line[end:]
+        if formula.line in bad_lines:
+            _as_code(lines, formula)
     return lines
+
+
+def _as_code(lines: list[str], formula: Formula) -> None:
+    """A ```math fence becomes ```text; $`x`$ becomes `x` (the formulas right of it on its line keep their columns)."""
+    line = lines[formula.line - 1]
+    if formula.display:
+        lines[formula.line - 1] = line.replace("math", "text", 1)
+    else:
+        start, end = formula.columns
+        lines[formula.line - 1] = line[:start] + line[start + 1 : end - 1] + line[end:]
 
 
 def search_text(html: str, rendered: dict[str, str]) -> str:
