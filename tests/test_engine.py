@@ -625,7 +625,7 @@ def test_reads_takes_folders_and_refuses_a_path_that_names_nothing(tmp_path):
         assert message == f"docs/reads.md:4: <!--verified:reads {wrong}--> names no file or folder under the project's root"
 
 
-def test_what_nothing_used_for_thirty_days_is_pruned_and_a_use_keeps_an_entry(tmp_path):
+def test_what_nothing_used_for_thirty_days_is_pruned_and_a_use_keeps_an_entry(tmp_path, monkeypatch):
     """Each use of a page run, a converted page or a formula touches its file; memo.prune removes what nothing has
     used for memo.KEEP_DAYS, so .cache/ does not keep every run there ever was."""
     import os
@@ -649,7 +649,7 @@ def test_what_nothing_used_for_thirty_days_is_pruned_and_a_use_keeps_an_entry(tm
     for path in [*stale, run]:
         os.utime(path, (month, month))
     assert not engine.check_page(tmp_path / "docs" / "a.md").executed  # the run is used, so touched
-    katex.configure(cache_dir)
+    monkeypatch.setattr(katex.renderer, "folder", cache_dir / "katex")
     katex.renderer.html("x", False)  # a formula, rendered a month ago
     (formula,) = [path for path in katex.renderer.folder.glob("*.html") if path != fresh]
     os.utime(formula, (month, month))

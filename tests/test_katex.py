@@ -56,14 +56,14 @@ def _node():
 
 
 @pytest.fixture
-def bundled_binary(tmp_path, monkeypatch):
-    """markdown-katex as it runs on a machine without Node: its bundled KaTeX binary (x86-64), no npx found."""
-    monkeypatch.setenv("PATH", str(tmp_path / "no-node"))
-    monkeypatch.setattr(markdown_katex.wrapper, "CACHE_DIR", tmp_path / "mdkatex")
+def renderer(tmp_path, monkeypatch):
+    """The module's renderer, keeping formulas under tmp_path for this test only; its Node process ended after."""
+    monkeypatch.setattr(katex.renderer, "folder", tmp_path / "katex")
+    yield katex.renderer
+    katex.renderer.close()
 
 
-def test_a_page_converts_to_the_html_markdown_katex_gives(tmp_path, monkeypatch):
-    katex.configure(tmp_path / "cache")
+def test_a_page_converts_to_the_html_markdown_katex_gives(tmp_path, monkeypatch, renderer):
     ours = markdown.markdown(PAGE, extensions=["verified.katex"])
     with monkeypatch.context() as patch:
         patch.setenv("PATH", str(tmp_path / "no-node"))
@@ -74,22 +74,38 @@ def test_a_page_converts_to_the_html_markdown_katex_gives(tmp_path, monkeypatch)
 
 
 def test_without_node_the_bundled_binary_renders_the_same(tmp_path, monkeypatch):
-    node = [katex.Renderer().html(tex, display) for tex, display in FORMULAS]
+    """Where Node is missing, markdown-katex's own binary renders (x86-64 only), never another `katex` on PATH."""
+    renderer = katex.Renderer()  # nothing kept: each call renders
+    node = [renderer.html(tex, display) for tex, display in FORMULAS]
     with pytest.raises(katex.MathError, match="ParseError: KaTeX parse error"):
-        katex.Renderer().html(r"\frac{1}{", False)
-    monkeypatch.setenv("PATH", str(tmp_path / "no-node"))
-    monkeypatch.setattr(markdown_katex.wrapper, "CACHE_DIR", tmp_path / "mdkatex")
-    assert [katex.Renderer().html(tex, display) for tex, display in FORMULAS] == node
+        renderer.html(r"\frac{1}{", False)
+    renderer.close()
+    impostor = tmp_path / "bin" / "katex"  # what markdown-katex's tex2html would have run first
+    impostor.parent.mkdir()
+    impostor.write_text("#!/bin/sh\necho 0.0.0\n", encoding="utf-8")
+    impostor.chmod(0o755)
+    monkeypatch.setenv("PATH", str(impostor.parent))
+    assert [renderer.html(tex, display) for tex, display in FORMULAS] == node and renderer.process is None
     with pytest.raises(katex.MathError, match="ParseError: KaTeX parse error"):
-        katex.Renderer().html(r"\frac{1}{", False)
-    monkeypatch.setattr(markdown_katex.wrapper, "PKG_BIN_DIR", tmp_path / "no-binary")  # as on aarch64
-    with pytest.raises(katex.MathError, match=r"no KaTeX binary for this machine, and Node\.js is not on PATH"):
-        katex.Renderer().html("x", False)
+        renderer.html(r"\frac{1}{", False)
+    monkeypatch.setattr(katex.platform, "machine", lambda: "aarch64")
+    with pytest.raises(katex.MathError, match=r"no KaTeX binary for aarch64, and Node\.js is not on PATH"):
+        renderer.html("x", False)
 
 
-def test_what_is_rendered_is_kept_under_the_cache_by_its_tex_mode_and_renderer(tmp_path):
-    renderer = katex.Renderer()
-    renderer.folder = tmp_path / "katex"
+def test_a_renderer_that_dies_says_so(renderer, monkeypatch):
+    monkeypatch.setattr(renderer, "folder", None)  # nothing kept: every formula goes to Node
+    renderer.html("x", False)
+    renderer.process.kill()
+    renderer.process.wait()
+    renderer.process.poll = lambda: None  # as if it died after the check, while the formula was on its way
+    with pytest.raises(RuntimeError, match=r"the KaTeX renderer \(node .*render\.js\) ended without answering"):
+        renderer.html("y", False)
+
+
+def test_what_is_rendered_is_kept_under_the_cache_by_its_tex_mode_and_renderer(renderer, monkeypatch):
+    monkeypatch.setattr(renderer, "rendered", 0)
+    monkeypatch.setattr(renderer, "digest", renderer.digest)
     first = [renderer.html(tex, display) for tex, display in FORMULAS]
     assert renderer.rendered == len(FORMULAS) == len(list(renderer.folder.glob("*.html")))
     assert [renderer.html(tex, display) for tex, display in FORMULAS] == first
@@ -99,7 +115,6 @@ def test_what_is_rendered_is_kept_under_the_cache_by_its_tex_mode_and_renderer(t
     renderer.digest = "another KaTeX"  # render.js or katex.min.js changed: everything anew
     [renderer.html(tex, display) for tex, display in FORMULAS]
     assert renderer.rendered == 2 * len(FORMULAS) + 1
-    renderer.close()
 
 
 def test_scan_finds_every_formula_with_its_line_and_each_fault():
@@ -116,7 +131,8 @@ def test_scan_finds_every_formula_with_its_line_and_each_fault():
     faults = katex.scan(["Opens $`x and closes", "next line`$.", '```math {"leqno": true}', "x", "```", "```math", "y"]).faults
     assert [line for line, _ in faults] == [1, 3, 6]
     assert "same line" in faults[0][1] and "nothing may follow" in faults[1][1] and "never closed" in faults[2][1]
-    # markdown-katex's own loop indexes past the line here and raises; a backtick at either end is no formula
+    # markdown-katex's loop reads line[-1] for a backtick in column 0 (here: an empty formula) and indexes past the end
+    # of "$`x`" (IndexError): neither is a formula
     assert katex.scan(["`x`$ costs 5$", "$`x`"]).formulas == []
 
 
@@ -125,10 +141,9 @@ def test_neutralise_turns_the_formulas_of_a_bad_line_into_code():
     assert katex.neutralise(lines, {2, 3}) == ["Good $`a`$.", "Bad `\\frac{` and `b`.", "```text", "\\frac{", "```"]
 
 
-def test_a_bad_formula_markdown_meets_is_a_warning_and_code_and_the_rest_still_renders(tmp_path, caplog):
+def test_a_bad_formula_markdown_meets_is_a_warning_and_code_and_the_rest_still_renders(renderer, caplog):
     """The engine reports a bad formula at its line before the build converts the page; a page it could not read
     is converted as it is, and a bad formula there must not abort the build without saying where."""
-    katex.configure(tmp_path)
     html = markdown.markdown(
         "A $`x`$ then $`\\frac{1}{`$ then $`y`$.\n\n```math\n\\frac{\n```\n", extensions=["verified.katex", "fenced_code"]
     )

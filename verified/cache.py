@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from verified import arithmetic
@@ -42,8 +42,15 @@ def fresh() -> bool:
 
 # Besides torch: every other library a page imports, since its version changes what the page prints (numpy's arrays,
 # optax's updates) or draws (matplotlib's SVG). tests/test_engine.py checks the list against the pages' imports.
+def _installed(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:  # a project whose pages do not use it
+        return "absent"
+
+
 LIBRARY_NAMES = ("numpy", "matplotlib", "jax", "jaxlib", "optax", "keras", "mkdocs")
-LIBRARIES = tuple(f"{name}=={version(name)}" for name in LIBRARY_NAMES)
+LIBRARIES = tuple(f"{name}=={_installed(name)}" for name in LIBRARY_NAMES)
 
 
 def key(display: str, blocks: list[Block], root: Path) -> str:
@@ -73,10 +80,11 @@ def contents(path: Path) -> bytes:
 def load(cache_dir: Path, page_key: str, blocks: list[Block]) -> tuple[list[BlockRun], dict[str, str]] | None:
     """The runs and the environment that produced them, or None."""
     path = cache_dir / "pages" / f"{page_key}.json"
-    if not path.is_file():
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        os.utime(path)  # used now: memo.prune keeps it
+    except FileNotFoundError:  # never run, or pruned by another build meanwhile
         return None
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    os.utime(path)  # used now: memo.prune keeps it
     runs = [BlockRun(**run) for run in stored["runs"]]
     if any(run.error for run in runs) and stored["lines"] != [block.line for block in blocks]:
         return None  # a traceback names page lines, and they moved

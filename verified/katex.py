@@ -1,16 +1,20 @@
 """Math at build time: a Markdown extension of the project's own (`- verified.katex` in mkdocs.yml).
 
 markdown-katex's syntax ($`x`$ on one line, ```math fences) and its HTML, byte for byte (tests/test_katex.py renders
-the same page with both); each formula found with its page line, so an error is reported there; rendered by one
-long-lived Node process running the vendored KaTeX and kept under .cache/katex."""
+the same page with both; not where markdown-katex misreads a line: a backtick in column 0 paired with a `$` at the end,
+delimiters stripped twice, options after ```math, which check() refuses); each formula found with its page line, so
+an error is reported there; rendered by one long-lived Node process running the vendored KaTeX, kept under .cache/katex.
+"""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -121,8 +125,9 @@ class Renderer:
         key = hashlib.sha256(json.dumps([tex, display, self.digest]).encode()).hexdigest()
         kept = self.folder / f"{key}.html" if self.folder else None
         if kept is not None and kept.is_file():
-            os.utime(kept)  # used now: memo.prune keeps it
-            return kept.read_text(encoding="utf-8")
+            with contextlib.suppress(FileNotFoundError):  # pruned by another build meanwhile: a miss
+                os.utime(kept)  # used now: memo.prune keeps it
+                return kept.read_text(encoding="utf-8")
         self.rendered += 1
         html = self._node(tex, display) if shutil.which("node") else self._binary(tex, display)
         if kept is not None:
@@ -139,36 +144,48 @@ class Renderer:
             )
             atexit.register(self.close)
         assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(json.dumps({"tex": tex, "options": {"displayMode": display}}) + "\n")
-        self.process.stdin.flush()
-        answer = json.loads(self.process.stdout.readline())
+        try:
+            self.process.stdin.write(json.dumps({"tex": tex, "options": {"displayMode": display}}) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        except BrokenPipeError:
+            line = ""
+        if not line:  # Node ended (killed, out of memory) before it answered
+            self.close()
+            raise RuntimeError(f"the KaTeX renderer (node {self.SCRIPT}) ended without answering; run the build again")
+        answer = json.loads(line)
         if "error" in answer:
             raise MathError(answer["error"])
         return answer["html"].strip()
 
     @staticmethod
     def _binary(tex: str, display: bool) -> str:
+        """markdown-katex's bundled binary itself (not its tex2html, which runs the first `katex` command it finds)."""
         import markdown_katex
 
-        try:
-            return markdown_katex.tex2html(tex, {"display-mode": True} if display else {})
-        except NotImplementedError:
+        machine = {"AMD64": "x86_64"}.get(platform.machine(), platform.machine())
+        binaries = sorted((Path(markdown_katex.__file__).parent / "bin").glob(f"*_{machine}-{platform.system()}*"))
+        if not binaries:
             raise MathError(
-                "markdown-katex ships no KaTeX binary for this machine, and Node.js is not on PATH: install "
+                f"markdown-katex ships no KaTeX binary for {machine}, and Node.js is not on PATH: install "
                 "Node.js (Debian: apt-get install nodejs) to render the site's math"
-            ) from None
-        except markdown_katex.wrapper.KatexError as error:
-            raise MathError(str(error)) from None
+            )
+        command = [str(binaries[-1]), *(["--display-mode"] if display else [])]
+        result = subprocess.run(command, input=tex, capture_output=True, text=True, encoding="utf-8")
+        if result.returncode:
+            raise MathError(result.stderr.strip() or f"{command[0]} ended with exit code {result.returncode}")
+        return result.stdout.strip()
 
     def close(self) -> None:
         """End the renderer and reap it, so the interpreter exits without a still-running child or open pipes."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            for pipe in (self.process.stdin, self.process.stdout):
+        process, self.process = self.process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+            for pipe in (process.stdin, process.stdout):
                 if pipe:
-                    pipe.close()
-            self.process = None
+                    with contextlib.suppress(BrokenPipeError):  # a request it never read
+                        pipe.close()
 
 
 renderer = Renderer()

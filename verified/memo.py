@@ -6,6 +6,7 @@ what the last Memo.KEEP builds used, so it does not grow without bound."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
@@ -153,12 +154,15 @@ class PageHtml:
         from verified import katex
 
         site = sorted((file.src_uri, file.url) for file in files)
-        markdown = (config["markdown_extensions"], config["mdx_configs"], config["validation"], katex.renderer.digest)
+        katex_code = hashlib.sha256(Path(katex.__file__).read_bytes()).hexdigest()  # the math's own Markdown extension
+        markdown = (config["markdown_extensions"], config["mdx_configs"], config["validation"], katex.renderer.digest, katex_code)
         key = Memo.key(version("mkdocs"), page.markdown, page.file.src_uri, page.file.url, site, markdown)
         path = self.folder / f"{key}.json"
-        if path.is_file():
-            os.utime(path)  # used now: prune keeps it
+        kept = None
+        with contextlib.suppress(FileNotFoundError):  # never kept, or pruned by another build meanwhile
             kept = json.loads(path.read_text(encoding="utf-8"))
+            os.utime(path)  # used now: prune keeps it
+        if kept is not None:
             page.content, page.toc = kept["content"], get_toc(kept["toc"])
             page._title_from_render = kept["title"]
             page.present_anchor_ids = set(kept["anchors"])
