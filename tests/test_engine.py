@@ -543,7 +543,7 @@ FIGURE = page(
 def test_a_figure_carries_its_description_as_alt_text_and_cannot_go_without_one(tmp_path):
     report = engine.check_page(write(tmp_path, "figure.md", FIGURE), use_cache=False)
     assert report.ok, report.text()
-    text, figures = render.page_markdown(report, "figure", 0, {})
+    text, figures = render.page_markdown(report, report.source.text)
     assert len(figures) == 1 and 'alt="A straight line rising from (0, 0) to (1, 1)"' in text
     bare = FIGURE.replace("<!--verified:figure A straight line rising from (0, 0) to (1, 1)-->\n", "")
     message = engine.check_page(write(tmp_path, "figure.md", bare), use_cache=False).text()

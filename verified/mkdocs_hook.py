@@ -17,7 +17,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from verified import arithmetic, engine, katex, memo, notebook, notebook_export, notebook_page, project, render, report, versions
+from verified import arithmetic, engine, katex, memo, notebook_export, notebook_page, project, render, report, versions
 
 log = logging.getLogger("mkdocs.verified")
 
@@ -105,15 +105,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     result = build.reports[page.file.src_uri] = engine.check_page(path)
     build.executed += result.executed or path.resolve() in build.ran
     for problem in result.problems:
-        log.warning(str(problem))
-    if result.source is None:  # the page could not be read at all: show why, and fail under strict
-        # Escape the includes (pymdownx.snippets' `;--8<--`) so a missing one is reported, not raised without a line.
-        markdown = re.sub(r"^(\s*)(-+8<-+\s)", r"\1;\2", markdown, flags=re.MULTILINE)
-        return "\n".join(render.problem_box(result.text())) + "\n" + markdown
-    if result.math_problems:  # KaTeX would abort the build with no line number: show such a formula as code
-        result.source.lines = katex.neutralise(result.source.lines, set(result.math_problems))
-    front_matter = len(result.source.text.splitlines()) - len(markdown.splitlines()) if result.source.text != markdown else 0
-    text, figures = render.page_markdown(result, path.stem, front_matter, result.math_problems)
+        log.warning(str(problem))  # and shown on the page (render.page_markdown)
+    text, figures = render.page_markdown(result, markdown)
     destination = Path(page.file.abs_dest_path).parent
     build.generated.update({destination / figure.name: figure.svg for figure in figures})
     page.verified_search_formulas = result.formulas  # type: ignore[attr-defined]  # see memo.search_entries
@@ -129,17 +122,13 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     path = Path(page.file.abs_src_path)
     proj = project.for_path(path)
     title, source = page.title or page.file.src_uri, proj.display(path)
-    if page.file.src_uri.endswith(".py"):
-        html, formulas, ipynb = notebook_page.finish(html, page, files, log, build.stylesheets)
-        page.verified_search_formulas = formulas  # type: ignore[attr-defined]  # see memo.search_entries
+    if page.file.src_uri.endswith(".py"):  # sets the page's search formulas and its notebook's link, as for a page
+        html, ipynb, cells = notebook_page.finish(html, page, files, log, build.stylesheets)
         build.generated[Path(page.file.abs_dest_path).parent / f"{path.stem}.ipynb"] = ipynb
-        page.nb_url = f"{path.stem}.ipynb"  # type: ignore[attr-defined]  # the download button in overrides/main.html
-        cells = len(notebook.read(path, proj)[1])
         build.rows[page.file.src_uri] = report.notebook_row(title, page.url, source, cells, html)
     else:
         build.rows[page.file.src_uri] = report.page_row(build.reports[page.file.src_uri], title, page.url, html)
-    stamp = f"torch {versions.running_torch()} and Python {versions.running_python()}, on {arithmetic.stamp()}"
-    return html + f'\n<p class="verified-stamp">Every output on this page was produced and checked with {stamp}.</p>\n'
+    return html + render.stamp()
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:

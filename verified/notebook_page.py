@@ -33,14 +33,16 @@ def configure(plugin: object, root: Path, executed: set[str]) -> None:
     record_executions(executed)
 
 
-def finish(html: str, page, files, log: logging.Logger, stylesheets: dict[str, str]) -> tuple[str, dict[str, str], str]:  # type: ignore[no-untyped-def]
-    """A notebook page made like the rest; returns its HTML, its formulas (HTML -> TeX, for the search index) and the
-    notebook to download, with the outputs of the engine's run of its cells."""
-    formulas: dict[str, str] = {}
-    html = stable_cell_ids(render(html, page.file.src_uri, log, formulas))
+def finish(html: str, page, files, log: logging.Logger, stylesheets: dict[str, str]) -> tuple[str, str, int]:  # type: ignore[no-untyped-def]
+    """A notebook page made like the rest; returns its HTML, the notebook to download (with the outputs of the engine's
+    run of its cells) and how many code cells it has. Sets the page's formulas (HTML -> TeX, for the search index)
+    and its notebook's link (the download button in overrides/main.html), as the hook does for a Markdown page."""
+    page.verified_search_formulas = {}  # see memo.search_entries
+    html = stable_cell_ids(render(html, page.file.src_uri, log, page.verified_search_formulas))
     html = share_styles(rewrite_links(html, page, files, log), page, stylesheets)
-    runs = engine.check_page(Path(page.file.abs_src_path)).runs
-    return html, formulas, as_ipynb(page.file.abs_src_path, runs)
+    checked = engine.check_page(Path(page.file.abs_src_path))
+    page.nb_url = f"{Path(page.file.abs_src_path).stem}.ipynb"
+    return html, as_ipynb(page.file.abs_src_path, checked.runs), len(checked.blocks)
 
 
 def record_executions(executed: set[str]) -> None:

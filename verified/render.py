@@ -6,7 +6,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from verified import arithmetic
+from verified import arithmetic, katex, versions
 from verified.engine import PageReport
 
 
@@ -32,10 +32,18 @@ def platform_note(reason: str) -> list[str]:
     return ["", '!!! note "Platform-dependent digits"', "", "    " + text, ""]
 
 
-def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems: dict[int, list[str]]) -> tuple[str, list[Figure]]:
-    """`skip_lines`: front-matter lines mkdocs already removed. `extra_problems`: expanded line -> messages."""
-    assert report.source is not None
+def page_markdown(report: PageReport, markdown: str) -> tuple[str, list[Figure]]:
+    """What mkdocs converts instead of `markdown` (the page as it read it, front matter removed): the expanded page with
+    its figures, platform notes and problems placed under their blocks; a page that could not be read, with why."""
+    if report.source is None:  # shown with the reason; the includes escaped (pymdownx.snippets' `;--8<--`), so a
+        # missing one is reported, not raised by the build without a line
+        markdown = re.sub(r"^(\s*)(-+8<-+\s)", r"\1;\2", markdown, flags=re.MULTILINE)
+        return "\n".join(problem_box(report.text())) + "\n" + markdown, []
     src = report.source
+    if report.math_problems:  # KaTeX would abort the build with no line number: show such a formula as code
+        src.lines = katex.neutralise(src.lines, set(report.math_problems))
+    skip_lines = len(src.text.splitlines()) - len(markdown.splitlines()) if src.text != markdown else 0  # front matter
+    stem, extra_problems = src.path.stem, report.math_problems
     after: dict[int, list[str]] = {}
     figures: list[Figure] = []
     by_line: dict[tuple[str, int], list[str]] = {}
@@ -76,6 +84,12 @@ def page_markdown(report: PageReport, stem: str, skip_lines: int, extra_problems
             out.append(line)
         out.extend(after.get(number, []))
     return "\n".join(out) + "\n", figures
+
+
+def stamp() -> str:
+    """The line at the foot of every page: what produced and checked its outputs."""
+    made = f"torch {versions.running_torch()} and Python {versions.running_python()}, on {arithmetic.stamp()}"
+    return f'\n<p class="verified-stamp">Every output on this page was produced and checked with {made}.</p>\n'
 
 
 # Where whitespace is kept as written: preformatted text, and code and keys, which Material styles pre-wrap.
