@@ -146,6 +146,8 @@ class PageHtml:
     def __init__(self, cache_dir: Path) -> None:
         self.folder = cache_dir / "rendered"
         self.misses = 0
+        self.files: object = None  # the build's Files, for which `site` was computed
+        self.site = ""
 
     def render(self, page, config, files) -> None:  # type: ignore[no-untyped-def]
         from mkdocs.structure.pages import Page
@@ -153,10 +155,12 @@ class PageHtml:
 
         from verified import katex
 
-        site = sorted((file.src_uri, file.url) for file in files)
-        katex_code = hashlib.sha256(Path(katex.__file__).read_bytes()).hexdigest()  # the math's own Markdown extension
-        markdown = (config["markdown_extensions"], config["mdx_configs"], config["validation"], katex.renderer.digest, katex_code)
-        key = Memo.key(version("mkdocs"), page.markdown, page.file.src_uri, page.file.url, site, markdown)
+        if files is not self.files:  # once a build: where every file is, and what converts Markdown (math included)
+            site = sorted((file.src_uri, file.url) for file in files)
+            katex_code = hashlib.sha256(Path(katex.__file__).read_bytes()).hexdigest()
+            markdown = (config["markdown_extensions"], config["mdx_configs"], config["validation"], katex.renderer.digest, katex_code)
+            self.files, self.site = files, Memo.key(version("mkdocs"), site, markdown)
+        key = Memo.key(self.site, page.markdown, page.file.src_uri, page.file.url)
         path = self.folder / f"{key}.json"
         kept = None
         with contextlib.suppress(FileNotFoundError):  # never kept, or pruned by another build meanwhile
