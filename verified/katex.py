@@ -129,7 +129,8 @@ class Renderer:
                 os.utime(kept)  # used now: memo.prune keeps it
                 return kept.read_text(encoding="utf-8")
         self.rendered += 1
-        html = self._node(tex, display) if shutil.which("node") else self._binary(tex, display)
+        node = self.process is not None or shutil.which("node")  # PATH is searched once, not for every formula
+        html = self._node(tex, display) if node else self._binary(tex, display)
         if kept is not None:
             kept.parent.mkdir(parents=True, exist_ok=True)
             temporary = kept.with_suffix(f".{os.getpid()}.tmp")  # two builds may render at once (xdist workers)
@@ -220,8 +221,8 @@ class _Formulas(Preprocessor):
                 continue
             if formula.display:
                 self.html[formula.marker] = f"<p>{math}</p>"
-                indent = lines[formula.line - 1][: len(lines[formula.line - 1]) - len(lines[formula.line - 1].lstrip())]
-                lines[formula.line - 1 : formula.last] = [indent + formula.marker]
+                opening = lines[formula.line - 1]
+                lines[formula.line - 1 : formula.last] = [opening[: len(opening) - len(opening.lstrip())] + formula.marker]
             else:
                 self.html[formula.marker] = math
                 line, (start, end) = lines[formula.line - 1], formula.columns
